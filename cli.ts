@@ -23,6 +23,22 @@ import {
   VERSION,
 } from "./mod.ts";
 import type { LoadedConfig, LogFormat, Logger } from "./mod.ts";
+import {
+  colorWanted,
+  formatBytes,
+  formatDuration,
+  formatFindings,
+  plan,
+  PLAN_FORMATS,
+  precheck,
+  precheckBlockedError,
+} from "./mod.ts";
+import type { PlanFormat } from "./mod.ts";
+import { createMigrationContext } from "./lib/context.ts";
+import { sandboxDown, sandboxStatus, sandboxUp } from "./lib/sandbox/sandbox.ts";
+import { formatSandboxInfo } from "./lib/sandbox/format_sandbox_info.ts";
+import { sandboxConfigs } from "./lib/sandbox/sandbox_configs.ts";
+import type { SandboxInfo } from "./lib/sandbox/sandbox_info.ts";
 
 type GlobalOptions = {
   logFormat: LogFormat;
@@ -48,6 +64,22 @@ function journalDirOf(options: { journalDir?: string | undefined }, loaded?: Loa
   if (options.journalDir !== undefined) return options.journalDir;
   if (loaded !== undefined) return `${loaded.baseDir}/${DEFAULT_JOURNAL_DIR}`;
   return DEFAULT_JOURNAL_DIR;
+}
+
+/** Writes one config per auth pair (by address and by ARN) next to the sandbox state. */
+async function writeSandboxConfigs(info: SandboxInfo): Promise<{ pair: string; file: string }[]> {
+  const dir = `${info.stateDir}/configs`;
+  await Deno.mkdir(dir, { recursive: true });
+  const out: { pair: string; file: string }[] = [];
+  for (const addressing of ["bootstrap", "arn"] as const) {
+    for (const config of Object.values(sandboxConfigs(info, { addressing }))) {
+      const name = addressing === "arn" ? `${config.pair}.arn` : config.pair;
+      const file = `${dir}/${name}.yaml`;
+      await Deno.writeTextFile(file, config.yaml);
+      out.push({ pair: name, file });
+    }
+  }
+  return out;
 }
 
 function buildProgram(): Command<[], GlobalOptions> {
@@ -111,10 +143,230 @@ function buildProgram(): Command<[], GlobalOptions> {
       else console.log(formatStatus(report));
     });
 
+  program.command("plan")
+    .description(
+      "Write the migration plan (read-only): plan.json, runbook.md, aws-cli.sh, IAM policies, cost estimate",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .addOption(
+      new Option("--format <format>", "what to write").choices(PLAN_FORMATS).default(
+        "all" as PlanFormat,
+      ),
+    )
+    .option("--out-dir <dir>", "directory for the files (created when missing)", ".")
+    .option("--migration-id <id>", "pin the migration id written into the plan and the runbook")
+    .option("--force", "overwrite files that already exist")
+    .option("--offline", "plan from the config alone: do not connect to the clusters")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover plan --config migration.yaml --format all --out-dir plan/",
+        "kraftover plan --config migration.yaml --format runbook --out-dir plan/ --migration-id prod-zk-1 --force",
+        "kraftover plan --config migration.yaml --format iam-policy --offline",
+      ]),
+    )
+    .action(async (options) => {
+      const loaded = await loadConfig(options.config);
+      const ctx = createMigrationContext(loaded.config, {
+        configFile: loaded.file,
+        baseDir: loaded.baseDir,
+        journalDir: journalDirOf(options, loaded),
+        logger: makeLogger(program),
+      });
+      try {
+        const report = await plan(ctx, {
+          format: options.format as PlanFormat,
+          outDir: options.outDir,
+          force: options.force === true,
+          inventory: options.offline !== true,
+          ...(options.migrationId === undefined ? {} : { migrationId: options.migrationId }),
+        });
+        if (options.json) {
+          printJson(report);
+          return;
+        }
+        console.log(
+          `Plan written to ${report.outDir}` +
+            (report.migrationId === null
+              ? " (migration id not pinned)"
+              : ` for ${report.migrationId}`),
+        );
+        for (const f of report.files) console.log(`  ${f.name}  ${formatBytes(f.bytes)}`);
+        for (const side of ["source", "target"] as const) {
+          const status = report.inventory[side];
+          if (!status.read) console.log(`Not read: the ${side}: ${status.reason ?? ""}`);
+        }
+        for (const note of report.notes) console.log(`Note: ${note}`);
+        console.log(
+          `Estimate: seed about ${
+            formatDuration(report.estimate.quantities.seed_seconds * 1000)
+          }, ` +
+            `about $${report.estimate.cost.total.toFixed(2)} (cost-estimate.json)`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("precheck")
+    .description("Check both clusters, both stores and the config read-only; exit 3 on blockers")
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--skip-stores", "do not probe the backup and evidence stores")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover precheck --config migration.yaml",
+        "kraftover precheck --config migration.yaml --json > precheck.json",
+      ]) + "\nExit codes: 0 no blocker, 3 blockers found, 2 config error, 1 other failure.\n",
+    )
+    .action(async (options) => {
+      const loaded = await loadConfig(options.config);
+      const ctx = createMigrationContext(loaded.config, {
+        configFile: loaded.file,
+        baseDir: loaded.baseDir,
+        journalDir: journalDirOf(options, loaded),
+        logger: makeLogger(program),
+      });
+      try {
+        const report = await precheck(ctx, { stores: options.skipStores !== true });
+        if (options.json) printJson(report);
+        else console.log(formatFindings(report, { color: colorWanted(Deno.stdout) }));
+        if (!report.passed) throw precheckBlockedError(report);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  const sandbox = program.command("sandbox")
+    .description(
+      "Start, stop or inspect local real Kafka clusters (ZooKeeper source, KRaft target), S3 and an MSK API fake",
+    )
+    .addHelpText(
+      "after",
+      example(["kraftover sandbox up", "kraftover sandbox status", "kraftover sandbox down"]),
+    );
+  const stateDirOption = () =>
+    new Option(
+      "--state-dir <dir>",
+      "sandbox state directory (default: $KRAFTOVER_SANDBOX_DIR or .sandbox/)",
+    );
+
+  sandbox.command("up")
+    .description(
+      "Start the sandbox (idempotent) and print addresses, credentials, ARNs and configs",
+    )
+    .addOption(stateDirOption())
+    .addOption(
+      new Option("--brokers <n>", "brokers per cluster").choices(["1", "3"] as const).default(
+        "1" as const,
+      ),
+    )
+    .option("--source-version <version>", "source Kafka version (ZooKeeper mode)")
+    .option(
+      "--target-version <version>",
+      "target Kafka version (KRaft mode); the newest 4.x by default",
+    )
+    .option("--json", "print the sandbox info and configs as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover sandbox up",
+        "kraftover sandbox up --brokers 3 --target-version 3.9.2 --json",
+      ]),
+    )
+    .action(async (options) => {
+      const logger = makeLogger(program);
+      const report = await sandboxUp({
+        brokers: options.brokers === "3" ? 3 : 1,
+        logger,
+        ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+        ...(options.sourceVersion === undefined ? {} : { sourceVersion: options.sourceVersion }),
+        ...(options.targetVersion === undefined ? {} : { targetVersion: options.targetVersion }),
+      });
+      const configs = await writeSandboxConfigs(report.info);
+      if (options.json) {
+        printJson({
+          reused: report.reused,
+          elapsedMs: report.elapsedMs,
+          info: report.info,
+          configs,
+        });
+        return;
+      }
+      console.log(formatSandboxInfo(report.info));
+      console.log(
+        `\nReady-to-use configs (one per auth pair) in ${report.info.stateDir}/configs/:`,
+      );
+      for (const c of configs) console.log(`  ${c.pair.padEnd(24)} ${c.file}`);
+      console.log(
+        report.reused
+          ? "\nThe sandbox was already running."
+          : `\nStarted in ${(report.elapsedMs / 1000).toFixed(1)}s.`,
+      );
+    });
+
+  sandbox.command("down")
+    .description("Stop the processes the sandbox started and remove their data")
+    .addOption(stateDirOption())
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example(["kraftover sandbox down"]))
+    .action(async (options) => {
+      const report = await sandboxDown({
+        logger: makeLogger(program),
+        ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+      });
+      if (options.json) printJson(report);
+      else {
+        for (const p of report.stopped) {
+          console.log(`${p.name.padEnd(24)} pid ${p.pid}  ${p.outcome}`);
+        }
+        console.log(report.stopped.length === 0 ? "Nothing was running." : "Sandbox stopped.");
+      }
+    });
+
+  sandbox.command("status")
+    .description("Tell which parts of the sandbox are alive")
+    .addOption(stateDirOption())
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", example(["kraftover sandbox status --json"]))
+    .action(async (options) => {
+      const report = await sandboxStatus(
+        options.stateDir === undefined ? {} : { stateDir: options.stateDir },
+      );
+      if (options.json) printJson(report);
+      else {
+        console.log(
+          `Sandbox in ${report.stateDir}: ${report.recorded}${report.healthy ? ", healthy" : ""}`,
+        );
+        for (const part of report.parts) {
+          const ports = part.ports.map((p) => `${p.port}${p.listening ? "" : " (closed)"}`).join(
+            ", ",
+          );
+          console.log(
+            `  ${part.name.padEnd(24)} pid ${part.pid} ${part.alive ? "alive" : "DEAD"}  ${ports}`,
+          );
+        }
+      }
+      if (report.recorded !== "none" && !report.healthy) {
+        throw new KraftoverError(
+          "SANDBOX_NOT_RUNNING",
+          "Some parts of the sandbox are not running: run kraftover sandbox up",
+        );
+      }
+    });
+
   for (
     const [name, description] of [
-      ["plan", "Write the migration plan (read-only)"],
-      ["precheck", "Check both clusters and stores read-only; exit 3 on blockers"],
       ["execute", "Run precheck → topology copy → seed → tail until drain-ready"],
       ["cutover", "Freeze producers, drain, translate and commit group offsets"],
       ["switch-ack", "Record that clients were switched to the target"],
@@ -133,7 +385,6 @@ function buildProgram(): Command<[], GlobalOptions> {
         throw new KraftoverError("NOT_IMPLEMENTED", `The ${name} command is not there yet`);
       });
   }
-  void makeLogger;
   return program;
 }
 

@@ -57,10 +57,8 @@ export type {
   EvidenceConfig,
   HookEntryConfig,
   MigrationConfig,
-  NotifyKind,
   StoreConfig,
   TlsConfig,
-  WebhookOptions,
 } from "./lib/config/types.ts";
 export { configJsonSchema } from "./lib/config/json_schema.ts";
 export type { JsonSchema } from "./lib/config/json_schema.ts";
@@ -102,3 +100,189 @@ export { migrationStatus, statusFromRecords } from "./lib/status.ts";
 export type { MigrationStatusOptions, PartitionStatus, StatusReport } from "./lib/status.ts";
 export { formatStatus } from "./lib/format/format_status.ts";
 export { VERSION } from "./lib/version.ts";
+
+// Plan and precheck
+export { takeInventory } from "./lib/inventory/take_inventory.ts";
+export type { TakeInventoryOptions } from "./lib/inventory/take_inventory.ts";
+export { anchoredRegExp, isInternalTopic, selectTopics } from "./lib/inventory/select_topics.ts";
+export type {
+  ExclusionReason,
+  TopicFilter,
+  TopicSelection,
+} from "./lib/inventory/select_topics.ts";
+export type {
+  AclBinding,
+  Availability,
+  BrokerSettings,
+  ClusterDescription,
+  ClusterInventory,
+  CommittedOffset,
+  ConfigEntry,
+  ConfigSourceName,
+  GroupInventory,
+  GroupMemberInventory,
+  InventoryProblem,
+  ModeEvidence,
+  PartitionInventory,
+  ScramUserInventory,
+  TopicInventory,
+  TransactionInventory,
+} from "./lib/inventory/types.ts";
+export { precheck, precheckBlockedError } from "./lib/precheck/precheck.ts";
+export type {
+  PrecheckFinding,
+  PrecheckOptions,
+  PrecheckReport,
+  PrecheckSideSummary,
+} from "./lib/precheck/precheck.ts";
+export { ALL_FINDING_CODES, FINDING_CODES } from "./lib/precheck/finding_codes.ts";
+export type { FindingCode, FindingCodeInfo, Severity } from "./lib/precheck/finding_codes.ts";
+export { formatFindings } from "./lib/format/format_findings.ts";
+export type { FormatFindingsOptions } from "./lib/format/format_findings.ts";
+export { plan, PLAN_FILES, PLAN_FORMATS } from "./lib/plan/plan.ts";
+export type { PlanFile, PlanFormat, PlanOptions, PlanReport } from "./lib/plan/plan.ts";
+export { buildPlanDocument, PLAN_SCHEMA_VERSION } from "./lib/plan/plan_document.ts";
+export type {
+  BuildPlanDocumentInput,
+  PlanAcl,
+  PlanCluster,
+  PlanDocument,
+  PlanGroup,
+  PlanInventoryStatus,
+  PlanTopic,
+} from "./lib/plan/plan_document.ts";
+export { planFileJsonSchema, validatePlanFile } from "./lib/plan/validate_plan_file.ts";
+export type { PlanJsonFile } from "./lib/plan/validate_plan_file.ts";
+export {
+  DEFAULT_PRICE_TABLE,
+  defaultSeedBytesPerSecond,
+  estimateCost,
+  priceTable,
+} from "./lib/plan/estimate_cost.ts";
+export type {
+  CostEstimate,
+  EstimateCostInput,
+  Prices,
+  PriceTable,
+} from "./lib/plan/estimate_cost.ts";
+export { buildIamPolicy, regexToIamGlob } from "./lib/plan/iam_policy.ts";
+export type {
+  BuildIamPolicyInput,
+  BuildIamPolicyOptions,
+  IamPolicyDocument,
+  IamPolicyResult,
+  IamStatement,
+} from "./lib/plan/iam_policy.ts";
+export { formatRunbook } from "./lib/format/format_plan_runbook.ts";
+export type { FormatRunbookInput } from "./lib/format/format_plan_runbook.ts";
+export { formatAwsCliScript, shellQuote } from "./lib/format/format_plan_aws_cli.ts";
+export type { FormatAwsCliScriptInput } from "./lib/format/format_plan_aws_cli.ts";
+
+// Context, connections and the MSK control plane
+export { createMigrationContext } from "./lib/context.ts";
+export type { CreateMigrationContextOptions, MigrationContext } from "./lib/context.ts";
+export {
+  clusterRegion,
+  connectCluster,
+  resolveBootstrapServers,
+  usesTls,
+} from "./lib/kafka/connect.ts";
+export type { ConnectClusterOptions, KafkaConnection } from "./lib/kafka/connect.ts";
+
+export { classifyKafkaError } from "./lib/kafka/classify_error.ts";
+export type { ClassifyContext } from "./lib/kafka/classify_error.ts";
+export { describeMskCluster, mskBootstrapBrokers, regionOfArn } from "./lib/msk/msk_api.ts";
+export type { MskApiOptions, MskClusterInfo } from "./lib/msk/msk_api.ts";
+export { credentialsFor } from "./lib/aws/credentials.ts";
+export type { AwsCredentialProvider, CredentialsForOptions } from "./lib/aws/credentials.ts";
+export { delay, withRetry } from "./lib/retry.ts";
+export type { WithRetryOptions } from "./lib/retry.ts";
+export { createProgressReporter, silentProgress } from "./lib/progress.ts";
+export type {
+  CreateProgressReporterOptions,
+  ProgressReporter,
+  ProgressTask,
+} from "./lib/progress.ts";
+
+// Data plane: offset map, seed, tail
+export {
+  OffsetMap,
+  parsePartitionKey,
+  partitionKey,
+  PartitionOffsetMap,
+  runsOf,
+} from "./lib/offset_map.ts";
+export type { OffsetRun, OffsetRunTuple, PartitionKey, Translation } from "./lib/offset_map.ts";
+export { seed } from "./lib/phases/seed.ts";
+export type { SeedOptions, SeedReport } from "./lib/phases/seed.ts";
+export { tail } from "./lib/phases/tail.ts";
+export type { PartitionLag, TailOptions, TailReport, TailStop } from "./lib/phases/tail.ts";
+
+// Hooks and plugins
+export { defineHookPlugin } from "./hooks/types.ts";
+export type {
+  BootstrapServersByAuthMode,
+  ClientsSwitchEvent,
+  HookContext,
+  HookEventMap,
+  HookEventName,
+  HookHandler,
+  HookHandlers,
+  HookPlugin,
+  NotifyEvent,
+  NotifyKind,
+  ProducersFreezeEvent,
+  ProducersUnfreezeEvent,
+  UnfreezeReason,
+} from "./hooks/types.ts";
+export { createHookRunner } from "./hooks/runner.ts";
+export type { CreateHookRunnerOptions, HookRunner, HookRunOptions } from "./hooks/runner.ts";
+export { runFreeze } from "./hooks/run_freeze.ts";
+export type { RunFreezeOptions } from "./hooks/run_freeze.ts";
+export { HookError } from "./hooks/hook_error.ts";
+export type { HookErrorCode, HookErrorOptions } from "./hooks/hook_error.ts";
+export { createBuiltinHookPlugin, loadHookPlugins } from "./hooks/loader.ts";
+export type { HookPluginEntry, LoadHookPluginsOptions } from "./hooks/loader.ts";
+export {
+  SIGNATURE_HEADER,
+  signKraftoverBody,
+  verifyKraftoverSignature,
+} from "./plugins/signature.ts";
+export type {
+  KraftoverSignatureVerification,
+  SignKraftoverBodyOptions,
+  VerifyKraftoverSignatureOptions,
+} from "./plugins/signature.ts";
+export type {
+  BuiltinName,
+  BuiltinPluginEntry,
+  BuiltinPluginOptions,
+  CommonPluginOptions,
+  DeliveryOptions,
+  LogNotifyOptions,
+  ManualFreezeOptions,
+  SlackNotifyOptions,
+  WebhookFreezeOptions,
+  WebhookNotifyOptions,
+  WebhookSwitchOptions,
+} from "./plugins/options.ts";
+
+// Object stores and evidence
+export type {
+  ListEntry,
+  ObjectInfo,
+  ObjectLockInfo,
+  ObjectLockMode,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+  ReadOptions as StoreReadOptions,
+} from "./lib/store/object_store.ts";
+export { createObjectStore } from "./lib/store/create_object_store.ts";
+export type {
+  CreateObjectStoreOptions,
+  ObjectStoreConfig,
+} from "./lib/store/create_object_store.ts";
+export type { S3Credentials } from "./lib/store/s3_store.ts";
+export { probeStore } from "./lib/store/probe_store.ts";
+export type { ProbeStoreOptions, ProbeStoreResult } from "./lib/store/probe_store.ts";

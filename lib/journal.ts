@@ -15,6 +15,7 @@ import type { Logger } from "./logger.ts";
 import { silentLogger } from "./logger.ts";
 import { redact } from "./secret.ts";
 import { assertTransition, isMigrationState, PRE_CUTOVER_STATES } from "./state_machine.ts";
+import { processStartTime, processState } from "./process_liveness.ts";
 import type { MigrationState } from "./state_machine.ts";
 
 /** The journal file name inside the journal directory. */
@@ -326,24 +327,63 @@ export async function openJournal(dir: string, options: OpenJournalOptions = {})
     const encoder = new TextEncoder();
     let closed = false;
 
-    const append = async (entry: JournalEntry): Promise<JournalRecord> => {
-      if (closed) {
-        throw new KraftoverError("JOURNAL_IO", "The journal is closed", { phase: "journal" });
+    // Appends are queued and written in groups: one write and one fsync for
+    // every entry that arrived while the previous group was being made durable.
+    let pending: {
+      entry: JournalEntry;
+      resolve: (r: JournalRecord) => void;
+      reject: (e: unknown) => void;
+    }[] = [];
+    let flushing = false;
+    let broken: unknown;
+
+    const flush = async (): Promise<void> => {
+      flushing = true;
+      while (pending.length > 0) {
+        const group = pending;
+        pending = [];
+        try {
+          if (closed) {
+            throw new KraftoverError("JOURNAL_IO", "The journal is closed", { phase: "journal" });
+          }
+          if (broken !== undefined) throw broken;
+          await lock.verify();
+          const ts = now().toISOString();
+          const written = group.map((p, i) =>
+            ({ seq: records.length + 1 + i, ts, ...redact(p.entry) }) as JournalRecord
+          );
+          const bytes = encoder.encode(written.map((r) => JSON.stringify(r)).join("\n") + "\n");
+          try {
+            let n = 0;
+            while (n < bytes.length) n += await file.write(bytes.subarray(n));
+            await file.syncData();
+          } catch (error) {
+            // The file may now end in a partial line: refuse further appends on this handle;
+            // reopening the journal cuts the torn line off.
+            broken = new KraftoverError(
+              "JOURNAL_IO",
+              `Cannot write the journal in ${dir}: ${(error as Error).message}`,
+              { phase: "journal", cause: error, retriable: true },
+            );
+            throw broken;
+          }
+          records.push(...written);
+          if (written.some((r) => r.type === "transition" || r.type === "migration_started")) {
+            state = replayState(records);
+          }
+          group.forEach((p, i) => p.resolve(written[i]!));
+        } catch (error) {
+          for (const p of group) p.reject(error);
+        }
       }
-      await lock.verify();
-      const record = {
-        seq: records.length + 1,
-        ts: now().toISOString(),
-        ...redact(entry),
-      } as JournalRecord;
-      const bytes = encoder.encode(JSON.stringify(record) + "\n");
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.syncData();
-      records.push(record);
-      state = replayState(records);
-      return record;
+      flushing = false;
     };
+
+    const append = (entry: JournalEntry): Promise<JournalRecord> =>
+      new Promise((resolve, reject) => {
+        pending.push({ entry, resolve, reject });
+        if (!flushing) void flush();
+      });
 
     if (state.migrationId === undefined) {
       const id = options.migrationId ?? generateMigrationId(now());
@@ -436,31 +476,27 @@ interface HeldLock {
   release(): Promise<void>;
 }
 
-async function processStart(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Field 22 (starttime) follows the parenthesised command name.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
+/** A lock whose owner cannot be checked counts as stale once its heartbeat is this old (ms). */
+const HEARTBEAT_STALE_MS = 30_000;
+/** How often the holder refreshes the lock file's modification time (ms). */
+const HEARTBEAT_EVERY_MS = 5_000;
 
-async function isAlive(info: LockInfo): Promise<boolean> {
-  if (info.hostname !== Deno.hostname()) return true; // cannot tell: assume alive
-  try {
-    await Deno.stat(`/proc/${info.pid}`);
-  } catch {
-    try {
-      Deno.kill(info.pid, "SIGCONT");
-      return true;
-    } catch {
-      return false;
+async function isAlive(info: LockInfo, path: string): Promise<boolean> {
+  if (info.hostname === Deno.hostname()) {
+    const state = processState(info.pid);
+    if (state === "dead") return false;
+    if (state === "alive") {
+      const start = info.start === undefined ? undefined : processStartTime(info.pid);
+      return start === undefined || start === info.start;
     }
   }
-  if (info.start === undefined) return true;
-  return (await processStart(info.pid)) === info.start;
+  // Another host, or no way to check the process: trust the holder's heartbeat.
+  try {
+    const mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
+    return Date.now() - mtime < HEARTBEAT_STALE_MS;
+  } catch {
+    return false;
+  }
 }
 
 async function readLock(path: string): Promise<LockInfo | undefined> {
@@ -475,7 +511,7 @@ async function acquireLock(dir: string, logger: Logger): Promise<HeldLock> {
   const path = join(dir, LOCK_FILE);
   const info: LockInfo = {
     pid: Deno.pid,
-    start: await processStart(Deno.pid),
+    start: processStartTime(Deno.pid),
     hostname: Deno.hostname(),
     token: crypto.randomUUID(),
     acquired_at: new Date().toISOString(),
@@ -507,7 +543,7 @@ async function acquireLock(dir: string, logger: Logger): Promise<HeldLock> {
       }
     }
     const existing = await readLock(path);
-    if (existing !== undefined && await isAlive(existing)) {
+    if (existing !== undefined && await isAlive(existing, path)) {
       throw new KraftoverError(
         "JOURNAL_LOCKED",
         `The journal in ${dir} is in use by process ${existing.pid} on ${existing.hostname} ` +
@@ -554,6 +590,12 @@ async function acquireLock(dir: string, logger: Logger): Promise<HeldLock> {
 
 function held(path: string, info: LockInfo, dir: string): HeldLock {
   let released = false;
+  // The heartbeat lets another host (or a runner without /proc access) tell a live holder.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    Deno.utime(path, now, now).catch(() => {});
+  }, HEARTBEAT_EVERY_MS);
+  Deno.unrefTimer(heartbeat);
   return {
     async verify() {
       const current = await readLock(path);
@@ -568,6 +610,7 @@ function held(path: string, info: LockInfo, dir: string): HeldLock {
     async release() {
       if (released) return;
       released = true;
+      clearInterval(heartbeat);
       const current = await readLock(path);
       if (current?.token === info.token) await Deno.remove(path).catch(() => {});
     },

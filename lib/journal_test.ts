@@ -200,3 +200,23 @@ Deno.test("a migration that failed after cutover cannot be rolled back", async (
   await rejectsWith(journal.transition("rolled_back"), "ILLEGAL_TRANSITION");
   await journal.transition("cutover");
 });
+
+Deno.test("concurrent appends are written whole, in order, with contiguous sequence numbers", async () => {
+  const dir = await Deno.makeTempDir();
+  {
+    await using journal = await openJournal(dir, { migrationId: "mig-conc" });
+    const results = await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          journal.append({ type: "checkpoint", name: "c", data: { i, pad: "y".repeat(i * 10) } }),
+      ),
+    );
+    assert.deepEqual(results.map((r) => r.seq), Array.from({ length: 200 }, (_, i) => i + 2));
+  }
+  const { records, tornLine } = await readJournal(dir);
+  assert.equal(tornLine, undefined);
+  assert.equal(records.length, 201);
+  const data = records.slice(1).map((r) => (r.type === "checkpoint" ? r.data.i : -1));
+  assert.deepEqual(data, Array.from({ length: 200 }, (_, i) => i));
+});

@@ -1,5 +1,7 @@
 /**
- * `status`: where a migration stands, read from its journal without locking it.
+ * `status`: where a migration stands, read from its journal without locking
+ * it — state and time in state, seed progress with an ETA, per-partition lag
+ * as last measured by the tail, the failure if any, and what to run next.
  *
  * @module
  */
@@ -8,8 +10,10 @@ import { readJournal, replayState } from "./journal.ts";
 import type { JournalRecord } from "./journal.ts";
 import { NEXT_ACTION } from "./state_machine.ts";
 import type { MigrationState } from "./state_machine.ts";
+import { CHECKPOINT, replayCopyState } from "./copy/copy_state.ts";
+import type { CopyState } from "./copy/copy_state.ts";
 
-/** Per-partition progress as last checkpointed. */
+/** Per-partition progress and lag. */
 export interface PartitionStatus {
   /** Topic name. */
   topic: string;
@@ -17,11 +21,13 @@ export interface PartitionStatus {
   partition: number;
   /** Records copied to the target so far. */
   copied: number;
-  /** Source end offset when last observed. */
-  sourceEnd: number | undefined;
   /** Next source offset to copy. */
-  nextOffset: number | undefined;
-  /** Records behind the source (sourceEnd - nextOffset), when known. */
+  next: number;
+  /** End of the seed range. */
+  seedEnd: number;
+  /** Whether the seed range is done. */
+  seedDone: boolean;
+  /** Offsets behind the source at the tail's last measurement, when measured. */
   lag: number | undefined;
 }
 
@@ -42,13 +48,20 @@ export interface StatusReport {
     | { reason?: string; code?: string; retriable?: boolean; failedIn?: MigrationState }
     | undefined;
   /** Seed progress, when the seed has started. */
-  seed: {
-    partitionsDone: number;
-    partitionsTotal: number;
-    recordsCopied: number;
-    bytesCopied: number;
-  } | undefined;
-  /** Per-partition progress and lag, when known. */
+  seed:
+    | {
+      partitionsDone: number;
+      partitionsTotal: number;
+      recordsCopied: number;
+      recordsTotal: number;
+      bytesCopied: number;
+      /** Estimated time to finish the seed at the rate so far (ms). */
+      etaMs: number | undefined;
+    }
+    | undefined;
+  /** Lag as last journaled by the tail. */
+  lag: { at: string; partitions: number; totalLag: number; maxLag: number } | undefined;
+  /** Per-partition progress (and lag for the partitions furthest behind). */
   partitions: PartitionStatus[];
   /** Records in the journal. */
   journalEntries: number;
@@ -79,6 +92,32 @@ export async function migrationStatus(
   return statusFromRecords(records, now());
 }
 
+function seedProgress(
+  records: readonly JournalRecord[],
+  copy: CopyState,
+  now: Date,
+): StatusReport["seed"] {
+  const started = records.find((r) => r.type === "checkpoint" && r.name === CHECKPOINT.seedStarted);
+  if (started === undefined) return undefined;
+  const partitions = [...copy.partitions.values()];
+  const recordsTotal = partitions.reduce((n, p) => n + Math.max(0, p.seedEnd - p.sourceStart), 0);
+  const recordsDone = partitions.reduce(
+    (n, p) => n + Math.max(0, Math.min(p.next, p.seedEnd) - p.sourceStart),
+    0,
+  );
+  const elapsed = now.getTime() - new Date(started.ts).getTime();
+  const done = partitions.every((p) => p.seedDone);
+  const rate = elapsed > 0 ? recordsDone / elapsed : 0;
+  return {
+    partitionsDone: partitions.filter((p) => p.seedDone).length,
+    partitionsTotal: partitions.length,
+    recordsCopied: partitions.reduce((n, p) => n + p.copied, 0),
+    recordsTotal,
+    bytesCopied: partitions.reduce((n, p) => n + p.bytes, 0),
+    etaMs: done || rate === 0 ? undefined : Math.round((recordsTotal - recordsDone) / rate),
+  };
+}
+
 /**
  * The status report for journal records (what {@linkcode migrationStatus} does after reading).
  *
@@ -90,41 +129,19 @@ export async function migrationStatus(
  */
 export function statusFromRecords(records: readonly JournalRecord[], now: Date): StatusReport {
   const state = replayState(records);
-  const partitions = new Map<string, PartitionStatus>();
-  let seed: StatusReport["seed"];
-  for (const record of records) {
-    if (record.type !== "checkpoint") continue;
-    const data = record.data as Record<string, unknown>;
-    if (record.name === "seed.started") {
-      seed = {
-        partitionsDone: 0,
-        partitionsTotal: Number(data.partitions ?? 0),
-        recordsCopied: 0,
-        bytesCopied: 0,
-      };
-    } else if (record.name === "partition.progress" || record.name === "seed.partition_done") {
-      const key = `${data.topic}/${data.partition}`;
-      const sourceEnd = typeof data.source_end === "number"
-        ? data.source_end
-        : partitions.get(key)?.sourceEnd;
-      const nextOffset = typeof data.next_offset === "number" ? data.next_offset : undefined;
-      partitions.set(key, {
-        topic: String(data.topic),
-        partition: Number(data.partition),
-        copied: Number(data.copied ?? 0),
-        sourceEnd,
-        nextOffset,
-        lag: sourceEnd !== undefined && nextOffset !== undefined
-          ? Math.max(0, sourceEnd - nextOffset)
-          : undefined,
-      });
-      if (seed !== undefined && record.name === "seed.partition_done") {
-        seed.partitionsDone++;
-        seed.recordsCopied += Number(data.records ?? 0);
-        seed.bytesCopied += Number(data.bytes ?? 0);
-      }
+  const copy = replayCopyState(records);
+  const lagRecord = [...records].reverse().find((r) =>
+    r.type === "checkpoint" && r.name === "tail.lag"
+  );
+  const lagData = lagRecord?.type === "checkpoint"
+    ? lagRecord.data as {
+      partitions: number;
+      total_lag: number;
+      max_lag: number;
+      worst: { topic: string; partition: number; lag: number }[];
     }
-  }
+    : undefined;
+  const lagOf = new Map(lagData?.worst.map((w) => [`${w.topic}/${w.partition}`, w.lag]) ?? []);
   const failure = state.state === "failed"
     ? {
       ...state.failure,
@@ -138,10 +155,24 @@ export function statusFromRecords(records: readonly JournalRecord[], now: Date):
     timeInStateMs: state.since === undefined ? undefined : now.getTime() - state.since.getTime(),
     nextAction: NEXT_ACTION[state.state],
     failure,
-    seed,
-    partitions: [...partitions.values()].sort((a, b) =>
-      a.topic.localeCompare(b.topic) || a.partition - b.partition
-    ),
+    seed: seedProgress(records, copy, now),
+    lag: lagData === undefined || lagRecord === undefined ? undefined : {
+      at: lagRecord.ts,
+      partitions: lagData.partitions,
+      totalLag: lagData.total_lag,
+      maxLag: lagData.max_lag,
+    },
+    partitions: [...copy.partitions.values()]
+      .map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        copied: p.copied,
+        next: p.next,
+        seedEnd: p.seedEnd,
+        seedDone: p.seedDone,
+        lag: lagOf.get(`${p.topic}/${p.partition}`) ?? (lagData === undefined ? undefined : 0),
+      }))
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
     journalEntries: records.length,
   };
 }

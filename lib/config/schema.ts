@@ -9,7 +9,12 @@
 import { z } from "zod";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
 import { Secret } from "../secret.ts";
-import type { AuthMode, BuiltinPluginConfig, MigrationConfig } from "./types.ts";
+import type { AuthMode, MigrationConfig } from "./types.ts";
+import type { BuiltinName } from "../../plugins/options.ts";
+import {
+  builtinPluginOptionsSchema,
+  freezeWebhookShorthandSchema,
+} from "../../plugins/_options.ts";
 
 /** Authentication modes (SPEC §5). */
 export const AUTH_MODES: readonly ["iam", "scram-sha-512", "scram-sha-256", "mtls", "plaintext"] = [
@@ -47,7 +52,7 @@ export const FILE_FIELDS: readonly string[] = [
 ];
 
 /** Builtin hook plugin names (SPEC §10). */
-export const BUILTIN_PLUGINS: readonly BuiltinPluginConfig["builtin"][] = [
+export const BUILTIN_PLUGINS: readonly BuiltinName[] = [
   "webhook-freeze",
   "manual-freeze",
   "webhook-notify",
@@ -263,62 +268,13 @@ const evidenceSchema = z.strictObject({
   }
 }).describe("Where the signed evidence bundle is stored.");
 
-const webhookCommon = {
-  url: z.url().describe("Endpoint receiving the POST."),
-  secret: secret("HMAC-SHA256 signing secret.").optional(),
-  timeout: duration("Per-attempt timeout.").prefault("10s"),
-  retries: z.int().min(0).max(10).default(3).describe(
-    "Retries on network errors and 5xx (never on 4xx).",
-  ),
-} as const;
-
-/** Options of each builtin plugin, discriminated by `builtin`. */
-const builtinPluginSchema = z.discriminatedUnion("builtin", [
-  z.strictObject({
-    builtin: z.literal("webhook-freeze"),
-    ...webhookCommon,
-    unfreeze_url: z.url().optional().describe("Unfreeze endpoint (defaults to url)."),
-  }),
-  z.strictObject({
-    builtin: z.literal("manual-freeze"),
-    message: z.string().optional().describe("Extra instructions shown to the operator."),
-  }),
-  z.strictObject({
-    builtin: z.literal("webhook-notify"),
-    ...webhookCommon,
-    kinds: z.array(z.enum(["state_changed", "warning", "failure", "info"])).optional()
-      .describe("Only these notification kinds (all when unset)."),
-  }),
-  z.strictObject({
-    builtin: z.literal("slack-notify"),
-    webhook_url: secret("Slack incoming-webhook URL (a secret)."),
-    timeout: duration("Per-attempt timeout.").prefault("10s"),
-    retries: z.int().min(0).max(10).default(3),
-    kinds: z.array(z.enum(["state_changed", "warning", "failure", "info"])).optional(),
-  }),
-  z.strictObject({
-    builtin: z.literal("log-notify"),
-    level: z.enum(["debug", "info", "warn"]).default("info"),
-  }),
-  z.strictObject({
-    builtin: z.literal("webhook-switch"),
-    ...webhookCommon,
-  }),
-], { error: `expected builtin to be one of ${BUILTIN_PLUGINS.join(", ")}` })
-  .meta({ id: "BuiltinPlugin", description: "A builtin hook plugin and its options." });
-
 const hookEntrySchema = z.union([
   z.string().min(1).describe("Path to a TypeScript module (relative to this file)."),
-  builtinPluginSchema,
-]);
-
-const freezeWebhookSchema = z.union([
-  z.url(),
-  z.strictObject({
-    ...webhookCommon,
-    unfreeze_url: z.url().optional(),
+  builtinPluginOptionsSchema.meta({
+    id: "BuiltinPlugin",
+    description: "A builtin hook plugin and its options (docs/hooks.md).",
   }),
-]).describe("Shorthand for the webhook-freeze builtin plugin: a URL or its options.");
+]);
 
 const DEFAULT_SKIP_PRINCIPALS = ["User:ANONYMOUS"];
 
@@ -362,7 +318,7 @@ const migrationSchemaDef = z.strictObject({
     ),
     drain_stable_window: duration("How long lag must stay below the threshold.").prefault("30s"),
     max_producer_freeze: duration("Longest producer freeze window.").prefault("60s"),
-    producer_freeze_webhook: freezeWebhookSchema.optional(),
+    producer_freeze_webhook: freezeWebhookShorthandSchema.optional(),
     sentinels: z.boolean().default(true).describe(
       "Write a sentinel record per partition on the source at cutover.",
     ),

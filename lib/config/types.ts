@@ -8,6 +8,7 @@
  */
 
 import type { Secret } from "../secret.ts";
+import type { BuiltinPluginOptions, WebhookFreezeOptions } from "../../plugins/options.ts";
 
 /** Authentication modes (SPEC §5). */
 export type AuthMode = "iam" | "scram-sha-512" | "scram-sha-256" | "mtls" | "plaintext";
@@ -88,38 +89,11 @@ export interface EvidenceConfig extends StoreConfig {
   object_lock_mode?: "COMPLIANCE" | "GOVERNANCE" | undefined;
 }
 
-/** Options shared by the webhook builtins. */
-export interface WebhookOptions {
-  /** Endpoint receiving the POST. */
-  url: string;
-  /** HMAC-SHA256 signing secret. */
-  secret?: Secret | undefined;
-  /** Per-attempt timeout in milliseconds. */
-  timeout: number;
-  /** Retries on network errors and 5xx. */
-  retries: number;
-}
-
-/** Notification kinds. */
-export type NotifyKind = "state_changed" | "warning" | "failure" | "info";
-
-/** A builtin hook plugin and its options. */
-export type BuiltinPluginConfig =
-  | ({ builtin: "webhook-freeze"; unfreeze_url?: string | undefined } & WebhookOptions)
-  | { builtin: "manual-freeze"; message?: string | undefined }
-  | ({ builtin: "webhook-notify"; kinds?: NotifyKind[] | undefined } & WebhookOptions)
-  | {
-    builtin: "slack-notify";
-    webhook_url: Secret;
-    timeout: number;
-    retries: number;
-    kinds?: NotifyKind[] | undefined;
-  }
-  | { builtin: "log-notify"; level: "debug" | "info" | "warn" }
-  | ({ builtin: "webhook-switch" } & WebhookOptions);
+/** A builtin hook plugin and its options (defined with the plugins). */
+export type BuiltinPluginConfig = BuiltinPluginOptions;
 
 /** One hook entry: a module path (absolute) or a builtin. */
-export type HookEntryConfig = string | BuiltinPluginConfig;
+export type HookEntryConfig = string | BuiltinPluginOptions;
 
 /** A validated migration config. */
 export interface MigrationConfig {
@@ -149,10 +123,7 @@ export interface MigrationConfig {
     drain_max_partition_lag: number;
     drain_stable_window: number;
     max_producer_freeze: number;
-    producer_freeze_webhook?:
-      | string
-      | (WebhookOptions & { unfreeze_url?: string | undefined })
-      | undefined;
+    producer_freeze_webhook?: string | WebhookFreezeOptions | undefined;
     sentinels: boolean;
     reverse_replication_enabled?: false | undefined;
   };

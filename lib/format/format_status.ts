@@ -34,17 +34,26 @@ export function formatStatus(report: StatusReport): string {
       }`,
     );
   }
-  if (report.seed !== undefined) {
+  const seed = report.seed;
+  if (seed !== undefined) {
+    const pct = seed.recordsTotal === 0
+      ? 100
+      : Math.min(100, (seed.recordsCopied / seed.recordsTotal) * 100);
     lines.push(
-      `Seed:        ${report.seed.partitionsDone}/${report.seed.partitionsTotal} partitions, ` +
-        `${report.seed.recordsCopied} records, ${formatBytes(report.seed.bytesCopied)}`,
+      `Seed:        ${seed.partitionsDone}/${seed.partitionsTotal} partitions done, ` +
+        `${seed.recordsCopied} records (${pct.toFixed(1)}% of the range), ${
+          formatBytes(seed.bytesCopied)
+        }` +
+        (seed.etaMs === undefined ? "" : `, ETA ${formatDuration(seed.etaMs)}`),
     );
   }
-  const lagging = report.partitions.filter((p) => p.lag !== undefined);
-  if (lagging.length > 0) {
-    const total = lagging.reduce((sum, p) => sum + (p.lag ?? 0), 0);
-    const worst = [...lagging].sort((a, b) => (b.lag ?? 0) - (a.lag ?? 0)).slice(0, 10);
-    lines.push(`Lag:         ${total} records over ${lagging.length} partitions; largest:`);
+  if (report.lag !== undefined) {
+    lines.push(
+      `Lag:         ${report.lag.totalLag} offsets over ${report.lag.partitions} partitions, ` +
+        `largest ${report.lag.maxLag} (measured ${report.lag.at})`,
+    );
+    const worst = report.partitions.filter((p) => (p.lag ?? 0) > 0)
+      .sort((a, b) => (b.lag ?? 0) - (a.lag ?? 0)).slice(0, 10);
     for (const p of worst) {
       lines.push(`  ${p.topic}[${p.partition}]  lag ${p.lag}  copied ${p.copied}`);
     }

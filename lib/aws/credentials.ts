@@ -1,0 +1,52 @@
+/**
+ * AWS credentials for one cluster: the standard credential chain, a named
+ * profile, or a role assumed on top of either (SPEC §5).
+ *
+ * @module
+ */
+
+import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { AuthConfig } from "../config/types.ts";
+
+/** A lazily resolving, refreshing AWS credential provider (the AWS SDK's shape). */
+export type AwsCredentialProvider = () => Promise<{
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}>;
+
+/** Options for {@linkcode credentialsFor}. */
+export interface CredentialsForOptions {
+  /** Region for STS when a role is assumed. */
+  region?: string | undefined;
+}
+
+/**
+ * The credential provider for an auth block: its `profile` (or the default
+ * chain: environment, shared files, SSO, web identity, container and instance
+ * metadata), and its `role_arn` assumed on top when set. Credentials are
+ * resolved lazily and refreshed by the SDK.
+ *
+ * @example
+ * ```ts
+ * import { credentialsFor } from "./credentials.ts";
+ * const provider = credentialsFor({ profile: "migrator" });
+ * console.assert(typeof provider === "function");
+ * ```
+ */
+export function credentialsFor(
+  auth: Pick<AuthConfig, "profile" | "role_arn" | "session_name">,
+  options: CredentialsForOptions = {},
+): AwsCredentialProvider {
+  const base = fromNodeProviderChain(auth.profile === undefined ? {} : { profile: auth.profile });
+  if (auth.role_arn === undefined) return base;
+  return fromTemporaryCredentials({
+    masterCredentials: base,
+    params: {
+      RoleArn: auth.role_arn,
+      RoleSessionName: auth.session_name ?? "kraftover",
+    },
+    ...(options.region === undefined ? {} : { clientConfig: { region: options.region } }),
+  });
+}

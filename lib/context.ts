@@ -1,0 +1,172 @@
+/**
+ * The migration context: every side effect a phase has enters through it —
+ * the config, the journal, Kafka connections, object stores, the clock, the
+ * logger and progress display. Library users build one with
+ * {@linkcode createMigrationContext}; tests pass fakes through the same
+ * fields.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { connectCluster } from "./kafka/connect.ts";
+import type { KafkaConnection } from "./kafka/connect.ts";
+import { openJournal } from "./journal.ts";
+import type { Journal } from "./journal.ts";
+import type { Logger } from "./logger.ts";
+import { silentLogger } from "./logger.ts";
+import { silentProgress } from "./progress.ts";
+import type { ProgressReporter } from "./progress.ts";
+import { createObjectStore } from "./store/create_object_store.ts";
+import type { ObjectStore } from "./store/object_store.ts";
+import { KraftoverError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+import type { MigrationConfig } from "./config/types.ts";
+import { clusterRegion } from "./kafka/connect.ts";
+
+/** Everything a phase needs from the outside world. */
+export interface MigrationContext {
+  /** The validated config. */
+  readonly config: MigrationConfig;
+  /** The config file, for commands printed in runbooks and messages. */
+  readonly configFile: string | undefined;
+  /** The journal directory. */
+  readonly journalDir: string;
+  /** Logger. */
+  readonly logger: Logger;
+  /** Progress display. */
+  readonly progress: ProgressReporter;
+  /** The clock. */
+  readonly now: () => Date;
+  /** The journal, opened and locked on first use. */
+  journal(): Promise<Journal>;
+  /** The source cluster, connected on first use. */
+  source(): Promise<KafkaConnection>;
+  /** The target cluster, connected on first use. */
+  target(): Promise<KafkaConnection>;
+  /** The backup (staging) store. */
+  backupStore(): ObjectStore;
+  /** The evidence store. */
+  evidenceStore(): ObjectStore;
+  /** Closes connections, stores and the journal. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode createMigrationContext}. */
+export interface CreateMigrationContextOptions {
+  /** Journal directory. @default `.kraftover/journal` beside the config file */
+  journalDir?: string;
+  /** Directory the config's relative paths were resolved against. @default Deno.cwd() */
+  baseDir?: string;
+  /** The config file path. */
+  configFile?: string;
+  /** Migration id to fix or check (`--migration-id`; else the config's `id`). */
+  migrationId?: string;
+  /** Logger. @default silentLogger */
+  logger?: Logger;
+  /** Progress display. @default silentProgress */
+  progress?: ProgressReporter;
+  /** The clock. @default () => new Date() */
+  now?: () => Date;
+  /** Aborts connection retries. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Builds a context whose connections, stores and journal open lazily.
+ *
+ * @example
+ * ```ts
+ * import { createMigrationContext } from "./context.ts";
+ * import { parseConfigText } from "./config/load_config.ts";
+ * const { config } = await parseConfigText(
+ *   "migration:\n  source: { bootstrap_servers: [a:1], auth: { mode: plaintext } }\n" +
+ *     "  target: { bootstrap_servers: [b:1], auth: { mode: plaintext } }\n  seed: { via: direct }\n",
+ *   { env: {} },
+ * );
+ * const ctx = createMigrationContext(config, { journalDir: await Deno.makeTempDir() });
+ * console.assert(ctx.config.seed.via === "direct");
+ * await ctx.close();
+ * ```
+ */
+export function createMigrationContext(
+  config: MigrationConfig,
+  options: CreateMigrationContextOptions = {},
+): MigrationContext {
+  const logger = options.logger ?? silentLogger;
+  const baseDir = options.baseDir ?? Deno.cwd();
+  const journalDir = options.journalDir ?? join(baseDir, ".kraftover", "journal");
+  const connections = new Map<string, Promise<KafkaConnection>>();
+  const stores: ObjectStore[] = [];
+  let journal: Promise<Journal> | undefined;
+
+  const connect = (label: "source" | "target") => {
+    let existing = connections.get(label);
+    if (existing === undefined) {
+      existing = connectCluster(config[label], {
+        label,
+        logger,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      existing.catch(() => connections.delete(label));
+      connections.set(label, existing);
+    }
+    return existing;
+  };
+
+  const storeFor = (which: "backup" | "evidence"): ObjectStore => {
+    const section = config[which];
+    if (section === undefined) {
+      throw new KraftoverError(
+        "CONFIG_INVALID",
+        `The config has no ${which} section: add ${which}: { s3_bucket: … } (or directory: …)`,
+        { phase: "config" },
+      );
+    }
+    const resolved = section.directory === undefined
+      ? section
+      : { ...section, directory: resolve(baseDir, section.directory) };
+    const region = clusterRegion(config.source);
+    const store = createObjectStore(resolved, {
+      configPath: which,
+      ...(region === undefined ? {} : { defaultRegion: region }),
+    });
+    stores.push(store);
+    return store;
+  };
+
+  return {
+    config,
+    configFile: options.configFile,
+    journalDir,
+    logger,
+    progress: options.progress ?? silentProgress,
+    now: options.now ?? (() => new Date()),
+    journal() {
+      journal ??= openJournal(journalDir, {
+        toolVersion: VERSION,
+        logger,
+        ...(options.migrationId ?? config.id) === undefined
+          ? {}
+          : { migrationId: (options.migrationId ?? config.id) as string },
+      });
+      journal.catch(() => (journal = undefined));
+      return journal;
+    },
+    source: () => connect("source"),
+    target: () => connect("target"),
+    backupStore: () => storeFor("backup"),
+    evidenceStore: () => storeFor("evidence"),
+    async close() {
+      const open = [...connections.values()];
+      connections.clear();
+      await Promise.allSettled(open.map(async (c) => (await c).close()));
+      for (const store of stores.splice(0)) store[Symbol.dispose]?.();
+      if (journal !== undefined) {
+        const j = journal;
+        journal = undefined;
+        await (await j.catch(() => undefined))?.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * Makes kafkajs 2.2.4 carry records exactly, which a migration needs and
+ * kafkajs alone does not do:
+ *
+ * - **Headers in order.** kafkajs decodes headers into an object, so repeated
+ *   keys lose their interleaving (`a, b, a` comes back as `{a: [1, 3], b: 2}`
+ *   and is re-sent as `a, a, b`), integer-like keys are reordered by
+ *   JavaScript's property order, and a null header value cannot be encoded at
+ *   all. The record decoder below also returns `headerList`, the headers as
+ *   read; the record encoder accepts a list under {@linkcode HEADER_LIST}.
+ * - **Batch boundaries.** kafkajs flattens fetched record batches into records,
+ *   so a batch emptied by compaction, or a control batch, vanishes together
+ *   with its last offset. The fetch decoder below attaches each batch's
+ *   offsets and flags as `records.batches`, so a reader can advance past them
+ *   and account for every offset.
+ *
+ * These replace three kafkajs modules in the CommonJS module cache before
+ * kafkajs itself loads (this module must be imported before `kafkajs`);
+ * {@linkcode assertKafkajsPatched} proves at run time that kafkajs really uses
+ * them. The replacements are written against kafkajs's own encoder and
+ * decoder primitives, and the version is pinned in `deno.json`.
+ *
+ * @module
+ */
+
+import { createRequire } from "node:module";
+import { Buffer } from "node:buffer";
+
+const require = createRequire(import.meta.url);
+
+/** Symbol under which a message's `headers` carries an ordered header list. */
+export const HEADER_LIST: unique symbol = Symbol.for("kraftover.headerList") as never;
+
+/** One header as on the wire: key and value (null is a real, distinct value). */
+export type RawHeader = readonly [key: string, value: Buffer | null];
+
+/** A record batch's boundaries and flags, as fetched. */
+export interface FetchedBatchInfo {
+  /** Offset of the batch's first record (base offset). */
+  firstOffset: bigint;
+  /** Offset of its last record, kept by the broker even when compaction removed records. */
+  lastOffset: bigint;
+  /** A control batch (transaction commit/abort marker). */
+  isControl: boolean;
+  /** Written in a transaction. */
+  inTransaction: boolean;
+  /** Producer id (for matching aborted transactions). */
+  producerId: bigint;
+  /** Index of the batch's first record in the fetched records array. */
+  recordStart: number;
+  /** Records actually present in the batch. */
+  recordCount: number;
+}
+
+type KafkajsDecoder = {
+  readInt8(): number;
+  readVarLong(): { toString(): string };
+  readVarInt(): number;
+  readVarIntBytes(): Buffer | null;
+  readVarIntArray<T>(fn: (d: KafkajsDecoder) => T): T[];
+  readVarIntString(): string;
+  readInt32(): number;
+  readBytes(n: number): Buffer;
+  canReadBytes(n: number): boolean;
+};
+
+interface KafkajsEncoderStatic {
+  new (): KafkajsEncoder;
+  sizeOfVarInt(n: number): number;
+  sizeOfVarLong(n: unknown): number;
+  sizeOfVarIntBytes(b: Buffer | null | undefined): number;
+}
+interface KafkajsEncoder {
+  writeVarInt(n: number): KafkajsEncoder;
+  writeInt8(n: number): KafkajsEncoder;
+  writeVarLong(n: unknown): KafkajsEncoder;
+  writeVarIntBytes(b: Buffer | string | null | undefined): KafkajsEncoder;
+  writeVarIntString(s: string): KafkajsEncoder;
+  buffer: Buffer;
+}
+
+const base = "kafkajs/src/protocol/";
+const paths = {
+  recordDecoder: require.resolve(`${base}recordBatch/record/v0/decoder.js`),
+  recordEncoder: require.resolve(`${base}recordBatch/record/v0/index.js`),
+  decodeMessages: require.resolve(`${base}requests/fetch/v4/decodeMessages.js`),
+};
+
+function replaceModule(path: string, exports: unknown): void {
+  require(path);
+  const entry = (require.cache as Record<string, { exports: unknown } | undefined>)[path];
+  if (entry === undefined) throw new Error(`kafkajs module ${path} is not in the module cache`);
+  entry.exports = exports;
+}
+
+const Long = require("kafkajs/src/utils/long");
+const TimestampTypes = require(`${base}timestampTypes`);
+const HeaderDecoder = require(`${base}recordBatch/header/v0/decoder`);
+const Encoder: KafkajsEncoderStatic = require(`${base}encoder`);
+const Decoder = require(`${base}decoder`);
+
+/** Record decoder: kafkajs's fields, plus `headerList` in wire order. */
+function decodeRecord(decoder: KafkajsDecoder, batchContext: Record<string, unknown> = {}) {
+  const {
+    firstOffset,
+    firstTimestamp,
+    magicByte,
+    isControlBatch = false,
+    timestampType,
+    maxTimestamp,
+  } = batchContext;
+  const attributes = decoder.readInt8();
+  const timestampDelta = decoder.readVarLong();
+  const timestamp = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp
+    ? maxTimestamp
+    : Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+  const offsetDelta = decoder.readVarInt();
+  const offset = Long.fromValue(firstOffset).add(offsetDelta).toString();
+  const key = decoder.readVarIntBytes();
+  const value = decoder.readVarIntBytes();
+  const list = decoder.readVarIntArray(HeaderDecoder) as { key: string; value: Buffer | null }[];
+  const headerList: RawHeader[] = list.map((h) => [h.key, h.value] as const);
+  const headers: Record<string, Buffer | null | (Buffer | null)[]> = Object.create(null);
+  for (const [k, v] of headerList) {
+    const prev = headers[k];
+    headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return {
+    magicByte,
+    attributes,
+    timestamp,
+    offset,
+    key,
+    value,
+    headers,
+    headerList,
+    isControlRecord: isControlBatch,
+    batchContext,
+  };
+}
+
+function headerEntries(headers: unknown): RawHeader[] {
+  if (headers === null || headers === undefined) return [];
+  const list = (headers as { [HEADER_LIST]?: RawHeader[] })[HEADER_LIST];
+  if (list !== undefined) return list;
+  const out: RawHeader[] = [];
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    for (const value of Array.isArray(v) ? v : [v]) {
+      out.push([k, value === null ? null : Buffer.from(value as string | Buffer)]);
+    }
+  }
+  return out;
+}
+
+/** Record encoder: like kafkajs's, plus ordered header lists and null header values. */
+function encodeRecord(
+  { offsetDelta = 0, timestampDelta = 0, key, value, headers }: {
+    offsetDelta?: number;
+    timestampDelta?: unknown;
+    key: Buffer | null;
+    value: Buffer | null;
+    headers?: unknown;
+  },
+) {
+  const entries = headerEntries(headers);
+  let headersSize = Encoder.sizeOfVarInt(entries.length);
+  for (const [k, v] of entries) {
+    const keySize = Buffer.byteLength(k);
+    headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
+    headersSize += v === null
+      ? Encoder.sizeOfVarInt(-1)
+      : Encoder.sizeOfVarInt(v.length) + v.length;
+  }
+  const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) +
+    Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
+  const encoder = new Encoder()
+    .writeVarInt(sizeOfBody)
+    .writeInt8(0)
+    .writeVarLong(timestampDelta)
+    .writeVarInt(offsetDelta)
+    .writeVarIntBytes(key)
+    .writeVarIntBytes(value)
+    .writeVarInt(entries.length);
+  for (const [k, v] of entries) encoder.writeVarIntString(k).writeVarIntBytes(v);
+  return encoder;
+}
+
+const MAGIC_OFFSET = 16;
+const RECORD_BATCH_OVERHEAD = 49;
+
+/** Fetch record-set decoder: kafkajs's, plus `records.batches` with every batch's offsets. */
+async function decodeMessages(decoder: KafkajsDecoder) {
+  const messagesSize = decoder.readInt32();
+  if (messagesSize <= 0 || !decoder.canReadBytes(messagesSize)) return attachBatches([], []);
+  const messagesBuffer = decoder.readBytes(messagesSize);
+  const messagesDecoder = new Decoder(messagesBuffer);
+  const magicByte = messagesBuffer.subarray(MAGIC_OFFSET).readInt8(0);
+  if (magicByte !== MAGIC_BYTE) {
+    return attachBatches(await MessageSetDecoder(messagesDecoder, messagesSize), []);
+  }
+  const records: unknown[] = [];
+  const batches: FetchedBatchInfo[] = [];
+  while (messagesDecoder.canReadBytes(RECORD_BATCH_OVERHEAD)) {
+    try {
+      const batch = await RecordBatchDecoder(messagesDecoder);
+      const first = BigInt(batch.firstOffset);
+      batches.push({
+        firstOffset: first,
+        lastOffset: first + BigInt(batch.lastOffsetDelta),
+        isControl: batch.isControlBatch,
+        inTransaction: batch.inTransaction,
+        producerId: BigInt(batch.producerId),
+        recordStart: records.length,
+        recordCount: batch.records.length,
+      });
+      for (const r of batch.records) records.push(r);
+    } catch (error) {
+      // A fetch may end in a partial batch (maxBytes): stop there, as kafkajs does.
+      if ((error as { name?: string }).name === "KafkaJSPartialMessageError") break;
+      throw error;
+    }
+  }
+  return attachBatches(records, batches);
+}
+
+function attachBatches<T extends unknown[]>(records: T, batches: FetchedBatchInfo[]): T {
+  Object.defineProperty(records, "batches", { value: batches, enumerable: false });
+  return records;
+}
+
+// The record codec first: the batch decoder and the produce request capture it when they load.
+replaceModule(paths.recordDecoder, decodeRecord);
+replaceModule(paths.recordEncoder, encodeRecord);
+const MessageSetDecoder = require(`${base}messageSet/decoder`);
+const RecordBatchDecoder = require(`${base}recordBatch/v0/decoder`);
+const { MAGIC_BYTE } = require(`${base}recordBatch/v0`);
+replaceModule(paths.decodeMessages, decodeMessages);
+
+// kafkajs schedules its request-queue throttle check with a negative delay
+// when it is not throttled; the runtime clamps it to 1 ms and prints a
+// TimeoutNegativeWarning on stderr for every connection. Same behaviour,
+// clamped here, without the noise.
+const RequestQueue = require("kafkajs/src/network/requestQueue/index.js");
+RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  pending: unknown[];
+  checkPendingRequests(): void;
+}) {
+  if (this.throttleCheckTimeoutId) return;
+  let scheduleAt = this.throttledUntil - Date.now();
+  if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
+  this.throttleCheckTimeoutId = setTimeout(() => {
+    this.throttleCheckTimeoutId = null;
+    this.checkPendingRequests();
+  }, Math.max(1, scheduleAt));
+};
+
+/**
+ * Proves that kafkajs uses the replacements: encodes a record batch with
+ * interleaved, repeated and null-valued headers through kafkajs's own produce
+ * path and decodes it through kafkajs's own fetch path. Throws when header
+ * order or batch boundaries would be lost (for example in a bundle that
+ * inlined kafkajs without its module cache).
+ *
+ * @example
+ * ```ts
+ * import { assertKafkajsPatched } from "./_kafkajs_patch.ts";
+ * await assertKafkajsPatched();
+ * ```
+ */
+export async function assertKafkajsPatched(): Promise<void> {
+  // Encode through kafkajs's own produce request (which captured the record
+  // encoder when it loaded), then decode its record set through kafkajs's own
+  // fetch decoder: both must be ours for the headers to survive in order.
+  const produceV3 = require(`${base}requests/produce/v3/request.js`);
+  const FetchDecode = require(`${base}requests/fetch/v4/decodeMessages.js`);
+  const list: RawHeader[] = [
+    ["a", Buffer.from("1")],
+    ["2", Buffer.from("b")],
+    ["a", null],
+    ["1", Buffer.alloc(0)],
+  ];
+  const request = produceV3({
+    acks: -1,
+    timeout: 1000,
+    compression: 0,
+    topicData: [{
+      topic: "t",
+      partitions: [{
+        partition: 0,
+        messages: [{
+          key: null,
+          value: Buffer.alloc(0),
+          headers: { [HEADER_LIST]: list },
+          timestamp: "1",
+        }],
+      }],
+    }],
+  });
+  const wire = await request.encode();
+  const decoder = new Decoder(Buffer.from(wire.buffer ?? wire));
+  decoder.readString(); // transactional id
+  decoder.readInt16(); // acks
+  decoder.readInt32(); // timeout
+  decoder.readInt32(); // topics
+  decoder.readString(); // topic
+  decoder.readInt32(); // partitions
+  decoder.readInt32(); // partition
+  const records = await FetchDecode(decoder);
+  const got = records[0]?.headerList as RawHeader[] | undefined;
+  const batches = (records as { batches?: FetchedBatchInfo[] }).batches;
+  const same = got !== undefined && got.length === list.length &&
+    got.every(([k, v], i) =>
+      k === list[i]![0] && (v === null ? list[i]![1] === null : v.equals(list[i]![1]!))
+    );
+  if (
+    !same || batches?.length !== 1 || records[0].key !== null || records[0].value.length !== 0
+  ) {
+    throw new Error(
+      "kafkajs is not using kraftover's record codec (header order and batch offsets would be " +
+        "lost); run kraftover from source or a compiled binary, not from a bundle that inlines kafkajs",
+    );
+  }
+}
