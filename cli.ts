@@ -35,6 +35,13 @@ import {
 } from "./mod.ts";
 import type { PlanFormat } from "./mod.ts";
 import { createMigrationContext } from "./lib/context.ts";
+import { createProgressReporter } from "./lib/progress.ts";
+import { execute } from "./lib/phases/execute.ts";
+import { cutover } from "./lib/phases/cutover.ts";
+import { switchClients } from "./lib/phases/switch_clients.ts";
+import type { SwitchReport } from "./lib/phases/switch_clients.ts";
+import { explainGroupOffsets } from "./lib/cutover/explain_offsets.ts";
+import { NEXT_ACTION } from "./lib/state_machine.ts";
 import { sandboxDown, sandboxStatus, sandboxUp } from "./lib/sandbox/sandbox.ts";
 import { formatSandboxInfo } from "./lib/sandbox/format_sandbox_info.ts";
 import { sandboxConfigs } from "./lib/sandbox/sandbox_configs.ts";
@@ -66,6 +73,41 @@ function journalDirOf(options: { journalDir?: string | undefined }, loaded?: Loa
   return DEFAULT_JOURNAL_DIR;
 }
 
+/** SIGINT/SIGTERM abort the running phase; it stops safely and resumes from the journal next time. */
+function interruptSignal(logger: Logger): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    logger.warn("Interrupted: stopping safely (press Ctrl-C again to exit at once)");
+    controller.abort(
+      new KraftoverError("ABORTED", "Interrupted by a signal; re-run the command to resume"),
+    );
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  return controller.signal;
+}
+
+/** Loads the config and builds a context with a logger and a progress display. */
+async function openContext(
+  program: Command<[], GlobalOptions>,
+  options: { config: string; journalDir?: string | undefined; migrationId?: string | undefined },
+) {
+  const loaded = await loadConfig(options.config);
+  const logger = makeLogger(program);
+  return createMigrationContext(loaded.config, {
+    configFile: loaded.file,
+    baseDir: loaded.baseDir,
+    journalDir: journalDirOf(options, loaded),
+    logger,
+    progress: createProgressReporter({
+      tty: Deno.stderr.isTerminal() && program.opts().logFormat === "human",
+      logger,
+    }),
+    ...(options.migrationId === undefined ? {} : { migrationId: options.migrationId }),
+  });
+}
+
 /** Writes one config per auth pair (by address and by ARN) next to the sandbox state. */
 async function writeSandboxConfigs(info: SandboxInfo): Promise<{ pair: string; file: string }[]> {
   const dir = `${info.stateDir}/configs`;
@@ -80,6 +122,23 @@ async function writeSandboxConfigs(info: SandboxInfo): Promise<{ pair: string; f
     }
   }
   return out;
+}
+
+function printSwitch(report: SwitchReport): void {
+  console.log(
+    `Clients switched (${report.via}); producers unfrozen; ${report.recommitted.length} groups re-committed.`,
+  );
+  if (report.activeOnSource.length > 0) {
+    console.log(`Warning: groups still active on the source: ${report.activeOnSource.join(", ")}`);
+  }
+  if (report.activeOnTarget.length > 0) {
+    console.log(
+      `Note: groups already consuming on the target kept their cutover offsets: ${
+        report.activeOnTarget.join(", ")
+      }`,
+    );
+  }
+  console.log(`Next: ${NEXT_ACTION.validating}`);
 }
 
 function buildProgram(): Command<[], GlobalOptions> {
@@ -128,15 +187,51 @@ function buildProgram(): Command<[], GlobalOptions> {
       "--journal-dir <dir>",
       `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
     )
+    .option(
+      "--offsets <group>",
+      "explain a group's translation: source offset → target offset per partition",
+    )
     .option("--json", "print the report as JSON")
     .addHelpText(
       "after",
       example([
         "kraftover status --config migration.yaml",
         "kraftover status --journal-dir ./journal --json",
+        "kraftover status --config migration.yaml --offsets billing-consumers",
       ]),
     )
     .action(async (options) => {
+      if (options.offsets !== undefined) {
+        if (options.config === undefined) {
+          throw new KraftoverError(
+            "USAGE",
+            "--offsets needs --config (it reads the group's offsets on the source)",
+          );
+        }
+        const ctx = await openContext(program, {
+          config: options.config,
+          journalDir: options.journalDir,
+        });
+        try {
+          const rows = await explainGroupOffsets(ctx, options.offsets);
+          if (options.json) printJson({ group: options.offsets, partitions: rows });
+          else {
+            if (rows.length === 0) {
+              console.log(`Group ${options.offsets} has no committed offsets on migrated topics.`);
+            }
+            for (const r of rows) {
+              const run = r.run === undefined ? "" : ` via run [${r.run.join(", ")}]`;
+              console.log(
+                `${r.topic}[${r.partition}]  source ${r.source} → target ${r.target}  (${r.via}${run})` +
+                  (r.committed ? "  committed" : "  (not committed yet)"),
+              );
+            }
+          }
+        } finally {
+          await ctx.close();
+        }
+        return;
+      }
       const loaded = options.config === undefined ? undefined : await loadConfig(options.config);
       const report = await migrationStatus(journalDirOf(options, loaded));
       if (options.json) printJson(report);
@@ -208,6 +303,126 @@ function buildProgram(): Command<[], GlobalOptions> {
           }, ` +
             `about $${report.estimate.cost.total.toFixed(2)} (cost-estimate.json)`,
         );
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("execute")
+    .description(
+      "Run precheck → topology copy → seed → tail until drain-ready (resumes from the journal)",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--migration-id <id>", "fix the migration id (first run) or check it (later runs)")
+    .option(
+      "--follow",
+      "keep tailing after drain-ready until interrupted or until cutover takes over",
+    )
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover execute --config migration.yaml",
+        "kraftover execute --config migration.yaml --follow",
+      ]) +
+        "\nKill it at any moment and run it again: it resumes, losing and duplicating nothing.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await execute(ctx, {
+          follow: options.follow === true,
+          signal: interruptSignal(ctx.logger),
+        });
+        if (options.json) printJson(report);
+        else {
+          console.log(`Migration ${report.migrationId} is ${report.state}.`);
+          if (report.seed) {
+            console.log(
+              `Seed: ${report.seed.records} records, ${formatBytes(report.seed.bytes)} in ` +
+                `${formatDuration(report.seed.durationMs)} (${report.seed.via}` +
+                (report.seed.reconciled > 0
+                  ? `, ${report.seed.reconciled} counted after a crash`
+                  : "") +
+                ")",
+            );
+          }
+          if (report.tail) {
+            const lag = report.tail.lags.reduce((n, l) => n + l.lag, 0);
+            console.log(
+              `Tail: ${report.tail.records} records; lag now ${lag} over ${report.tail.lags.length} partitions.`,
+            );
+          }
+          console.log(`Next: ${NEXT_ACTION[report.state]}`);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("cutover")
+    .description(
+      "Freeze producers, write sentinels, drain, translate and commit every group's offsets",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example(["kraftover cutover --config migration.yaml"]) +
+        "\nIf a freeze or switch hook fails or the freeze window passes, producers are unfrozen,\n" +
+        "nothing is committed on the target, and cutover can be run again.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await cutover(ctx, { signal: interruptSignal(ctx.logger) });
+        if (options.json) printJson(report);
+        else {
+          console.log(
+            `Cutover of ${report.migrationId} done: ${report.groups.length} groups committed on the target; ` +
+              `freeze window ${formatDuration(report.freezeWindowMs)}.`,
+          );
+          console.log(`Next: ${NEXT_ACTION.awaiting_client_switch}`);
+        }
+        const runner = await ctx.hooks();
+        if (runner.plugins.some((p) => p.hooks["clients:switch"] !== undefined)) {
+          const sw = await switchClients(ctx, { via: "hook" });
+          if (!options.json) printSwitch(sw);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("switch-ack")
+    .description(
+      "Record that clients were switched to the target (re-commits offsets, unfreezes producers)",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example(["kraftover switch-ack --config migration.yaml"]) +
+        "\nStop the consumers on the source first: their latest offsets are translated again now.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await switchClients(ctx, { via: "ack" });
+        if (options.json) printJson(report);
+        else printSwitch(report);
       } finally {
         await ctx.close();
       }
@@ -367,9 +582,6 @@ function buildProgram(): Command<[], GlobalOptions> {
 
   for (
     const [name, description] of [
-      ["execute", "Run precheck → topology copy → seed → tail until drain-ready"],
-      ["cutover", "Freeze producers, drain, translate and commit group offsets"],
-      ["switch-ack", "Record that clients were switched to the target"],
       ["validate", "Run the five validation checks; exit 3 on failure"],
       ["finalize", "Sign and store the evidence bundle"],
       ["rollback", "Stop a migration before cutover"],

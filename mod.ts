@@ -286,3 +286,83 @@ export type {
 export type { S3Credentials } from "./lib/store/s3_store.ts";
 export { probeStore } from "./lib/store/probe_store.ts";
 export type { ProbeStoreOptions, ProbeStoreResult } from "./lib/store/probe_store.ts";
+
+// Topology copy
+export { topologyCopy } from "./lib/phases/topology_copy.ts";
+export type {
+  ReplicationFactorCap,
+  TopologyAclReport,
+  TopologyCopyOptions,
+  TopologyReport,
+  TopologyTopicOutcome,
+} from "./lib/phases/topology_copy.ts";
+export {
+  applyHeldBackConfigs,
+  GUARDED_TOPIC_CONFIGS,
+  heldBackConfigs,
+  LONG_MAX,
+  planTopicConfigs,
+  recordAlteringReason,
+  TOPIC_CONFIGS_REMOVED_IN_KAFKA_4,
+} from "./lib/topology/held_back_configs.ts";
+export type {
+  ApplyHeldBackConfigsOptions,
+  ApplyHeldBackConfigsReport,
+  HeldBackTopicConfigs,
+  PlanTopicConfigsInput,
+  TopicConfigPlan,
+} from "./lib/topology/held_back_configs.ts";
+export {
+  createdAclBindings,
+  createdTopics,
+  TOPOLOGY_CHECKPOINT,
+  unconfirmedCreateIntents,
+} from "./lib/topology/topology_checkpoints.ts";
+export type {
+  AccessMapData,
+  AclAppliedData,
+  AclPlanData,
+  ConfigDriftData,
+  ConfigsAlteredData,
+  ConfigsDroppedData,
+  CreateIntentData,
+  HeldBackAppliedData,
+  HeldBackConfig,
+  HeldBackData,
+  TopicCreatedData,
+} from "./lib/topology/topology_checkpoints.ts";
+export {
+  configDrift,
+  configValuesEqual,
+  normalizeConfigValue,
+} from "./lib/topology/config_drift.ts";
+export type { ConfigDriftEntry, ConfigDriftInput } from "./lib/topology/config_drift.ts";
+export {
+  aclBindingKey,
+  clientPrincipals,
+  isMskInternalPrincipal,
+  planAclCopy,
+  skippedPrincipalReason,
+} from "./lib/topology/acl_plan.ts";
+export type {
+  AclCopyPlan,
+  AclKeptBinding,
+  AclSkippedBinding,
+  AclSkipReason,
+  PlanAclCopyInput,
+} from "./lib/topology/acl_plan.ts";
+export {
+  ACCESS_MAP_FILE,
+  ACCESS_MAP_FORMAT,
+  accessMapJson,
+  buildAccessMap,
+  iamActionsForAcl,
+} from "./lib/topology/access_map.ts";
+export type {
+  AccessMap,
+  AccessMapping,
+  AccessMapPrincipal,
+  AccessPolicyDocument,
+  AccessPolicyStatement,
+  BuildAccessMapInput,
+} from "./lib/topology/access_map.ts";

@@ -23,6 +23,11 @@ import { KraftoverError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import type { MigrationConfig } from "./config/types.ts";
 import { clusterRegion } from "./kafka/connect.ts";
+import { createBuiltinHookPlugin, loadHookPlugins } from "../hooks/loader.ts";
+import type { HookPluginEntry } from "../hooks/loader.ts";
+import { createHookRunner } from "../hooks/runner.ts";
+import type { HookRunner } from "../hooks/runner.ts";
+import { builtinPluginOptionsSchema } from "../plugins/_options.ts";
 
 /** Everything a phase needs from the outside world. */
 export interface MigrationContext {
@@ -48,6 +53,8 @@ export interface MigrationContext {
   backupStore(): ObjectStore;
   /** The evidence store. */
   evidenceStore(): ObjectStore;
+  /** The hook runner with the configured plugins (loaded, and checked, on first use). */
+  hooks(): Promise<HookRunner>;
   /** Closes connections, stores and the journal. */
   close(): Promise<void>;
 }
@@ -99,6 +106,42 @@ export function createMigrationContext(
   const connections = new Map<string, Promise<KafkaConnection>>();
   const stores: ObjectStore[] = [];
   let journal: Promise<Journal> | undefined;
+  let hooks: Promise<HookRunner> | undefined;
+
+  const loadHooks = async (): Promise<HookRunner> => {
+    const entries: HookPluginEntry[] = [...config.hooks];
+    const shorthand = config.cutover.producer_freeze_webhook;
+    const plugins = await loadHookPlugins(entries, { baseDir, logger });
+    if (shorthand !== undefined) {
+      plugins.unshift(
+        typeof shorthand === "string"
+          ? createBuiltinHookPlugin(
+            builtinPluginOptionsSchema.parse({ builtin: "webhook-freeze", url: shorthand }),
+          )
+          : createBuiltinHookPlugin({ builtin: "webhook-freeze", ...shorthand }),
+      );
+    }
+    const servers = config.target.bootstrap_servers;
+    return createHookRunner(plugins, {
+      logger,
+      targetBootstrapServers: servers === undefined ? {} : { [config.target.auth.mode]: servers },
+    });
+  };
+
+  const notify = async (from: string | null, to: string, reason: string | undefined) => {
+    const runner = await (hooks ??= loadHooks()).catch(() => undefined);
+    if (runner === undefined) return;
+    const migrationId = (await journal?.catch(() => undefined))?.migrationId ?? "";
+    await runner.run("notify", {
+      migrationId,
+      kind: to === "failed" ? "failure" : "state_changed",
+      message: to === "failed"
+        ? `Migration ${migrationId} failed in ${from}: ${reason ?? ""}`
+        : `Migration ${migrationId}: ${from ?? "(new)"} → ${to}`,
+      state: to,
+      ...(from === null ? {} : { previousState: from }),
+    }, { deadline: new Date(Date.now() + 10_000) }).catch(() => {});
+  };
 
   const connect = (label: "source" | "target") => {
     let existing = connections.get(label);
@@ -146,6 +189,7 @@ export function createMigrationContext(
       journal ??= openJournal(journalDir, {
         toolVersion: VERSION,
         logger,
+        onTransition: (entry) => notify(entry.from, entry.to, entry.reason),
         ...(options.migrationId ?? config.id) === undefined
           ? {}
           : { migrationId: (options.migrationId ?? config.id) as string },
@@ -157,6 +201,7 @@ export function createMigrationContext(
     target: () => connect("target"),
     backupStore: () => storeFor("backup"),
     evidenceStore: () => storeFor("evidence"),
+    hooks: () => (hooks ??= loadHooks()),
     async close() {
       const open = [...connections.values()];
       connections.clear();

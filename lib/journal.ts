@@ -255,6 +255,8 @@ export interface OpenJournalOptions {
   logger?: Logger;
   /** The clock. @default () => new Date() */
   now?: () => Date;
+  /** Called after each transition is durable (e.g. to run `notify` hooks); failures are ignored. */
+  onTransition?: (entry: TransitionEntry) => Promise<void> | void;
 }
 
 /** An open, locked journal. Close it (or use `await using`) to release the lock. */
@@ -428,7 +430,13 @@ export async function openJournal(dir: string, options: OpenJournalOptions = {})
         ) {
           assertTransition(from, to);
         }
-        await append({ type: "transition", from, to, ...details });
+        const entry: TransitionEntry = { type: "transition", from, to, ...details };
+        await append(entry);
+        try {
+          await options.onTransition?.(entry);
+        } catch (error) {
+          logger.warn("A state-change listener failed", { error: (error as Error).message });
+        }
       },
       async close() {
         if (closed) return;

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { stringify } from "yaml";
-import { loadConfig } from "../lib/config/load_config.ts";
+import { loadConfig, parseConfigText } from "../lib/config/load_config.ts";
 import { createMigrationContext } from "../lib/context.ts";
 import { isKraftoverError } from "../lib/errors.ts";
 import { silentLogger } from "../lib/logger.ts";
@@ -25,6 +25,7 @@ import {
   adminConnection,
   deleteTopics,
   hasProgram,
+  runPrecheck,
   sandboxTest,
   topicWithRecords,
   uniquePrefix,
@@ -345,8 +346,46 @@ sandboxTest(
         "text",
       );
       assert.match(policies.text, new RegExp(`policy/kraftover-${id}`));
+
+      const { config } = await parseConfigText(stringify({ migration }), { env: {} });
+      const report = await runPrecheck(config);
+      assert.deepEqual(
+        report.findings.filter((f) => ["B07", "B08", "W03"].includes(f.code)),
+        [],
+        "the buckets aws-cli.sh made pass precheck's store probes",
+      );
     } finally {
-      for (const b of Object.values(buckets)) await aws("s3api", "delete-bucket", "--bucket", b);
+      for (const b of Object.values(buckets)) {
+        // precheck's probe object stays under the evidence bucket's default GOVERNANCE retention.
+        const versions = await aws(
+          "s3api",
+          "list-object-versions",
+          "--bucket",
+          b,
+          "--output",
+          "json",
+        );
+        const list = versions.ok
+          ? (JSON.parse(versions.text || "{}") as {
+            Versions?: { Key: string; VersionId: string }[];
+          })
+            .Versions ?? []
+          : [];
+        for (const v of list) {
+          await aws(
+            "s3api",
+            "delete-object",
+            "--bucket",
+            b,
+            "--key",
+            v.Key,
+            "--version-id",
+            v.VersionId,
+            "--bypass-governance-retention",
+          );
+        }
+        await aws("s3api", "delete-bucket", "--bucket", b);
+      }
       const arn = (await aws(
         "iam",
         "list-policies",

@@ -38,7 +38,6 @@ export async function extraBrokerLibs(info: SandboxInfo): Promise<string | undef
 
 /** Starts a single KRaft node (broker and controller) with extra properties; waits until it answers. */
 export async function startExtraKraftBroker(
-  info: SandboxInfo,
   libs: string,
   properties: Record<string, string>,
 ): Promise<ExtraBroker> {
@@ -61,6 +60,9 @@ export async function startExtraKraftBroker(
     "share.coordinator.state.topic.replication.factor": "1",
     "share.coordinator.state.topic.min.isr": "1",
     "group.initial.rebalance.delay.ms": "0",
+    // A reconfiguration (message.max.bytes) restarts the log cleaner, which allocates its dedupe
+    // buffer anew: the default 128 MiB does not fit a small heap twice.
+    "log.cleaner.dedupe.buffer.size": String(16 * 1024 * 1024),
     ...properties,
   };
   const file = `${dir}/server.properties`;
@@ -111,9 +113,14 @@ export async function startExtraKraftBroker(
         child.kill("SIGKILL");
       } catch { /* already gone */ }
     }, 15_000);
-    await child.status;
+    const status = await child.status;
     clearTimeout(timer);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (Deno.env.get("KRAFTOVER_KEEP_EXTRA_BROKER") === "1") {
+      // deno-lint-ignore no-console
+      console.log(`Extra broker exited ${status.code}; its files are kept in ${dir}`);
+    } else {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
   };
   const bootstrap = `127.0.0.1:${port}`;
   try {

@@ -7,6 +7,8 @@
 
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AuthConfig } from "../config/types.ts";
+import type { Logger } from "../logger.ts";
+import { silentLogger } from "../logger.ts";
 
 /** A lazily resolving, refreshing AWS credential provider (the AWS SDK's shape). */
 export type AwsCredentialProvider = () => Promise<{
@@ -20,6 +22,26 @@ export type AwsCredentialProvider = () => Promise<{
 export interface CredentialsForOptions {
   /** Region for STS when a role is assumed. */
   region?: string | undefined;
+  /**
+   * Where the AWS SDK's credential messages go, at debug (without one the SDK
+   * writes some warnings to the console). @default silentLogger
+   */
+  logger?: Logger | undefined;
+}
+
+/** The AWS SDK's logger shape, writing to a kraftover logger at debug. */
+function _sdkLogger(logger: Logger) {
+  const write = (level: string) => (...content: unknown[]) => {
+    const text = content.map((c) => typeof c === "string" ? c : JSON.stringify(c)).join(" ");
+    logger.debug(`AWS SDK: ${text.replace(/\s+/g, " ").trim()}`, { sdk_level: level });
+  };
+  return {
+    trace: write("trace"),
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+  };
 }
 
 /**
@@ -39,7 +61,11 @@ export function credentialsFor(
   auth: Pick<AuthConfig, "profile" | "role_arn" | "session_name">,
   options: CredentialsForOptions = {},
 ): AwsCredentialProvider {
-  const base = fromNodeProviderChain(auth.profile === undefined ? {} : { profile: auth.profile });
+  const logger = _sdkLogger(options.logger ?? silentLogger);
+  const base = fromNodeProviderChain({
+    logger,
+    ...(auth.profile === undefined ? {} : { profile: auth.profile }),
+  });
   if (auth.role_arn === undefined) return base;
   return fromTemporaryCredentials({
     masterCredentials: base,
@@ -47,6 +73,7 @@ export function credentialsFor(
       RoleArn: auth.role_arn,
       RoleSessionName: auth.session_name ?? "kraftover",
     },
+    logger,
     ...(options.region === undefined ? {} : { clientConfig: { region: options.region } }),
   });
 }

@@ -63,8 +63,23 @@ function hookLine(hook: HookEntryConfig): string {
  * The runbook's Markdown.
  *
  * @example
- * ```ts ignore
- * const md = formatRunbook({ plan, config, estimate, configFile: "/etc/kraftover/migration.yaml" });
+ * ```ts
+ * import { formatRunbook } from "./format_plan_runbook.ts";
+ * import { buildPlanDocument } from "../plan/plan_document.ts";
+ * import { estimateCost } from "../plan/estimate_cost.ts";
+ * import { parseConfigText } from "../config/load_config.ts";
+ * const { config } = await parseConfigText(
+ *   "migration:\n  source: { bootstrap_servers: [a:1], auth: { mode: plaintext } }\n" +
+ *     "  target: { bootstrap_servers: [b:1], auth: { mode: plaintext } }\n  seed: { via: direct }\n",
+ *   { env: {} },
+ * );
+ * const estimate = estimateCost({ config });
+ * const plan = buildPlanDocument({
+ *   config, configFile: "/etc/kraftover/m.yaml", migrationId: "mig-1", toolVersion: "0.1.0",
+ *   source: { error: "not read" }, target: { error: "not read" }, estimate,
+ * });
+ * const md = formatRunbook({ plan, config, estimate, configFile: "/etc/kraftover/m.yaml" });
+ * console.assert(md.includes("kraftover cutover --config '/etc/kraftover/m.yaml'"));
  * ```
  */
 export function formatRunbook(input: FormatRunbookInput): string {
@@ -266,7 +281,8 @@ export function formatRunbook(input: FormatRunbookInput): string {
       plan.evidence.store ?? "the evidence store"
     }` +
     (plan.evidence.object_lock_mode !== null && plan.evidence.retention_days !== null
-      ? ` under ${plan.evidence.object_lock_mode} Object Lock for ${plan.evidence.retention_days} days.`
+      ? ` under ${plan.evidence.object_lock_mode} Object Lock for ${plan.evidence.retention_days} ` +
+        `day${plan.evidence.retention_days === 1 ? "" : "s"}.`
       : "."),
     "",
     "## Who is notified",
@@ -306,5 +322,5 @@ export function formatRunbook(input: FormatRunbookInput): string {
       ]),
     "",
   ];
-  return out.join("\n");
+  return out.filter((line, i) => !(line === "" && out[i - 1] === "")).join("\n");
 }

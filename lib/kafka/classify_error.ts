@@ -24,6 +24,15 @@ const TLS_PATTERN =
 const UNREACHABLE_PATTERN =
   /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Connection refused|getaddrinfo/i;
 const TIMEOUT_PATTERN = /timeout|timed out|ETIMEDOUT/i;
+/** The peer closed or reset the connection (or kafkajs wrote after it had). */
+const DROP_PATTERN =
+  /ECONNRESET|EPIPE|socket hang up|Closed connection|Connection closed|disconnected|write after end/i;
+/** kafkajs's "Not connected" (a request on a closed connection), not "Broker not connected". */
+const NOT_CONNECTED_PATTERN = /(^|[\s:|])Not connected/;
+
+function dropped(all: string): boolean {
+  return DROP_PATTERN.test(all) || NOT_CONNECTED_PATTERN.test(all);
+}
 
 function chain(error: unknown): unknown[] {
   const out: unknown[] = [];
@@ -61,6 +70,12 @@ export interface ClassifyContext {
   action?: string;
   /** The cluster's auth mode, for advice that fits it. */
   authMode?: AuthMode;
+  /**
+   * Whether clients with these settings have connected before. A dropped
+   * connection is then a broker or network event (retriable); before, on TLS,
+   * it is how a broker refuses a client certificate. @default false
+   */
+  established?: boolean;
 }
 
 function authAdvice(mode: AuthMode | undefined): string {
@@ -106,6 +121,11 @@ export function classifyKafkaError(error: unknown, context: ClassifyContext): Kr
   ) {
     code = "KAFKA_AUTH_FAILED";
     advice = authAdvice(context.authMode);
+  } else if (context.established === true && dropped(all)) {
+    code = "KAFKA_UNREACHABLE";
+    retriable = true;
+    advice = "the broker closed the connection (a restart or a network fault): re-run when the " +
+      "brokers are healthy";
   } else if (context.tls && TLS_PATTERN.test(all)) {
     code = "KAFKA_TLS_FAILED";
     advice = "check ca_file, the client certificate and key, and that the port speaks TLS";
@@ -125,8 +145,9 @@ export function classifyKafkaError(error: unknown, context: ClassifyContext): Kr
     retriable = true;
     advice = "the broker accepted the connection but did not answer the Kafka handshake: check " +
       "that the address is a Kafka listener of this auth mode and that the broker is healthy";
-  } else if (context.tls && /ECONNRESET|socket hang up|Closed connection|disconnected/i.test(all)) {
-    // A broker that requires a client certificate closes the connection during the handshake.
+  } else if (context.tls && dropped(all)) {
+    // A broker that refuses a client certificate closes the connection during or, with TLS 1.3,
+    // right after the handshake; a client that wrote meanwhile sees a reset or "write after end".
     code = "KAFKA_TLS_FAILED";
     advice = "the broker closed the TLS connection: check the client certificate and its CA";
   } else {

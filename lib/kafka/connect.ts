@@ -6,6 +6,11 @@
  * `bootstrap_servers` or, for a `cluster_arn`, from MSK's GetBootstrapBrokers
  * for the auth mode.
  *
+ * IAM uses kraftover's own SASL/OAUTHBEARER exchange (kafkajs's hook for
+ * custom mechanisms), because kafkajs 2.2.4's built-in one does not notice a
+ * broker refusing the token. See `docs/connections.md` for the modes and the
+ * error codes.
+ *
  * @module
  */
 
@@ -258,11 +263,14 @@ export interface SaslOptionsOptions {
    * @ignore
    */
   iamTokenProvider?: IamTokenProvider;
+  /** Receives the AWS SDK's credential messages (at debug). @default silentLogger */
+  logger?: Logger;
 }
 
 /**
  * The kafkajs `sasl` option for a cluster config. For IAM it signs a fresh
- * token per connection and reads the broker's verdict (see the module notes).
+ * token per connection and fails the connection when the broker refuses it
+ * (kafkajs's built-in OAUTHBEARER would report success).
  *
  * @example
  * ```ts
@@ -294,7 +302,7 @@ export function saslOptions(
             { phase: "config" },
           );
         }
-        const provider = credentialsFor(auth, { region });
+        const provider = credentialsFor(auth, { region, logger: options.logger });
         tokenProvider = async () => {
           const { token } = await generateAuthTokenFromCredentialsProvider({
             region,
@@ -331,7 +339,7 @@ export function saslOptions(
  */
 export async function resolveBootstrapServers(
   cluster: ClusterConfig,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; logger?: Logger } = {},
 ): Promise<string[]> {
   if (cluster.bootstrap_servers !== undefined) return cluster.bootstrap_servers;
   if (cluster.cluster_arn === undefined) {
@@ -343,10 +351,10 @@ export async function resolveBootstrapServers(
       },
     );
   }
-  return await mskBootstrapBrokers(
-    cluster,
-    options.signal === undefined ? {} : { signal: options.signal },
-  );
+  return await mskBootstrapBrokers(cluster, {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
 }
 
 function kafkajsLogCreator(logger: Logger) {
@@ -380,17 +388,20 @@ export async function connectCluster(
 ): Promise<KafkaConnection> {
   const label = options.label ?? "cluster";
   const logger = (options.logger ?? silentLogger).child({ cluster: label });
-  const brokers = await resolveBootstrapServers(
-    config,
-    options.signal === undefined ? {} : { signal: options.signal },
-  );
+  const brokers = await resolveBootstrapServers(config, {
+    logger,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   const tls = usesTls(config);
+  /** Set once connectCluster has proven the settings (see ClassifyContext.established). */
+  let established = false;
   const classify = (error: unknown, action?: string, phase?: ErrorPhase) =>
     classifyKafkaError(error, {
       cluster: label,
       brokers,
       tls,
       authMode: config.auth.mode,
+      established,
       ...(action === undefined ? {} : { action }),
       ...(phase === undefined ? {} : { phase }),
     });
@@ -400,12 +411,12 @@ export async function connectCluster(
       clientId: config.client_id,
       brokers,
       ssl: sslOptions(config),
-      sasl: saslOptions(
-        config,
-        options.iamTokenProvider === undefined
+      sasl: saslOptions(config, {
+        logger,
+        ...(options.iamTokenProvider === undefined
           ? {}
-          : { iamTokenProvider: options.iamTokenProvider },
-      ),
+          : { iamTokenProvider: options.iamTokenProvider }),
+      }),
       connectionTimeout: options.connectionTimeoutMs ?? 10_000,
       authenticationTimeout: options.connectionTimeoutMs ?? 10_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
@@ -489,6 +500,7 @@ export async function connectCluster(
     await connection.close();
     throw error;
   });
+  established = true;
   logger.debug("Connected", { brokers, tls, auth: config.auth.mode });
   return connection;
 }

@@ -13,6 +13,7 @@ import {
 import { KraftoverError } from "../errors.ts";
 import { credentialsFor } from "../aws/credentials.ts";
 import type { AuthMode, ClusterConfig } from "../config/types.ts";
+import type { Logger } from "../logger.ts";
 
 /** What kraftover needs to know about an MSK cluster. */
 export interface MskClusterInfo {
@@ -53,6 +54,14 @@ export interface MskApiOptions {
   client?: MskClient;
   /** Abort signal. */
   signal?: AbortSignal;
+  /** Receives the AWS SDK's credential messages (at debug). @default silentLogger */
+  logger?: Logger;
+}
+
+/** Options for {@linkcode mskClientFor}. */
+export interface MskClientForOptions {
+  /** Receives the AWS SDK's credential messages (at debug). @default silentLogger */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -80,14 +89,17 @@ export function regionOfArn(arn: string): string | undefined {
  * client.destroy();
  * ```
  */
-export function mskClientFor(cluster: ClusterConfig): MskClient {
+export function mskClientFor(cluster: ClusterConfig, options: MskClientForOptions = {}): MskClient {
   const region = cluster.region ??
     (cluster.cluster_arn ? regionOfArn(cluster.cluster_arn) : undefined) ??
     "us-east-1";
   return new MskClient({
     region,
     ...(cluster.msk_endpoint === undefined ? {} : { endpoint: cluster.msk_endpoint }),
-    credentials: credentialsFor(cluster.auth.mode === "iam" ? cluster.auth : {}, { region }),
+    credentials: credentialsFor(cluster.auth.mode === "iam" ? cluster.auth : {}, {
+      region,
+      logger: options.logger,
+    }),
     maxAttempts: 4,
   });
 }
@@ -129,7 +141,7 @@ export async function describeMskCluster(
       phase: "connect",
     });
   }
-  const client = options.client ?? mskClientFor(cluster);
+  const client = options.client ?? mskClientFor(cluster, { logger: options.logger });
   try {
     const out = await client.send(
       new DescribeClusterV2Command({ ClusterArn: arn }),
@@ -188,13 +200,13 @@ const BOOTSTRAP_FIELDS = [
 ] as const;
 
 /** A GetBootstrapBrokers field kraftover reads. */
-type BootstrapBrokersField = typeof BOOTSTRAP_FIELDS[number];
+export type BootstrapBrokersField = typeof BOOTSTRAP_FIELDS[number];
 
 const BOOTSTRAP_FIELD_NAMES: Record<BootstrapBrokersField, string> = {
-  BootstrapBrokerStringSaslIam: "IAM client authentication (auth mode iam)",
-  BootstrapBrokerStringSaslScram: "SASL/SCRAM client authentication (scram-sha-512)",
-  BootstrapBrokerStringTls: "TLS (mtls, or tls without client certificates)",
-  BootstrapBrokerString: "unauthenticated plaintext access (plaintext)",
+  BootstrapBrokerStringSaslIam: "IAM",
+  BootstrapBrokerStringSaslScram: "SASL/SCRAM",
+  BootstrapBrokerStringTls: "TLS",
+  BootstrapBrokerString: "plaintext",
 };
 
 /**
@@ -205,7 +217,7 @@ const BOOTSTRAP_FIELD_NAMES: Record<BootstrapBrokersField, string> = {
  * @example
  * ```ts
  * import { bootstrapBrokersField } from "./msk_api.ts";
- * console.assert(bootstrapBrokersField({ auth: { mode: "mtls" }, client_id: "k" }) === "BootstrapBrokerStringTls");
+ * console.assert(bootstrapBrokersField({ auth: { mode: "mtls" } }) === "BootstrapBrokerStringTls");
  * ```
  */
 export function bootstrapBrokersField(
@@ -239,7 +251,7 @@ export async function mskBootstrapBrokers(
       phase: "connect",
     });
   }
-  const client = options.client ?? mskClientFor(cluster);
+  const client = options.client ?? mskClientFor(cluster, { logger: options.logger });
   try {
     const out = await client.send(
       new GetBootstrapBrokersCommand({ ClusterArn: arn }),
@@ -252,11 +264,12 @@ export async function mskBootstrapBrokers(
       const offered = BOOTSTRAP_FIELDS.filter((f) => (out[f] ?? "") !== "").map((f) =>
         BOOTSTRAP_FIELD_NAMES[f]
       );
+      const wanted = BOOTSTRAP_FIELD_NAMES[field];
       throw new KraftoverError(
         "MSK_API_ERROR",
-        `Cannot resolve bootstrap brokers for auth mode ${mode}: MSK cluster ${arn} does not enable ` +
-          `${BOOTSTRAP_FIELD_NAMES[field]} (it offers: ${offered.join(", ") || "nothing"}): enable ` +
-          "it on the cluster, set auth.mode to a mode the cluster offers, or give bootstrap_servers",
+        `Cannot resolve bootstrap brokers for auth mode ${mode}: MSK cluster ${arn} does not ` +
+          `enable ${wanted}; it enables ${offered.join(", ") || "none"}: enable ${wanted} on the ` +
+          "cluster, set auth.mode to a mode it enables, or give bootstrap_servers",
         { phase: "connect", detail: { arn, mode, field, offered } },
       );
     }

@@ -50,7 +50,7 @@ export interface PartitionLag {
   sourceEnd: number;
   /** Next source offset to copy. */
   next: number;
-  /** Offsets behind (`sourceEnd - next`). */
+  /** Offsets behind when the last read began (`sourceEnd - ` the read's start). */
   lag: number;
 }
 
@@ -232,7 +232,9 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
             partition: p.partition,
             sourceEnd: chunk.highWatermark,
             next: p.next,
-            lag: Math.max(0, chunk.highWatermark - p.next),
+            // The backlog when this read began: copying a chunk takes time while producers
+            // keep writing, so the end seen by the read says nothing about the end now.
+            lag: Math.max(0, chunk.highWatermark - chunk.from),
           });
         }
         if (reachedUntil()) stop("until_reached");

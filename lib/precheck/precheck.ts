@@ -222,7 +222,7 @@ export async function precheck(
       "Grant DescribeConfigs on the cluster (kafka-cluster:DescribeClusterDynamicConfiguration with IAM).",
     );
   }
-  summaryFindings(config, source, target, estimate, findings);
+  summaryFindings(source, target, estimate, findings);
 
   const probes = await stores;
   if (probes !== undefined) storeFindings(config, probes, findings);
@@ -416,6 +416,21 @@ function connectionFinding(
   const where = cluster.cluster_arn !== undefined && cluster.bootstrap_servers === undefined
     ? `${cluster.cluster_arn} (brokers from the MSK API)`
     : (cluster.bootstrap_servers ?? []).join(", ");
+  const credentials = /credential|security token|signature.*(does not match|expired)|ExpiredToken/i;
+  if (
+    (error.code === "MSK_API_ERROR" || error.code === "KAFKA_ERROR" ||
+      error.code === "KAFKA_UNREACHABLE") &&
+    credentials.test(`${error.message} ${errorMessage(error.cause)}`)
+  ) {
+    findings.add(
+      "B01",
+      label,
+      `No usable AWS credentials for the ${label} (auth mode ${cluster.auth.mode}): ${error.message}`,
+      "Check the AWS credential chain the runner uses (environment, auth.profile, auth.role_arn, " +
+        "instance or task role) and the region.",
+    );
+    return;
+  }
   switch (error.code) {
     case "KAFKA_AUTH_FAILED":
       findings.add(
@@ -972,7 +987,6 @@ function inPlaceUpgradeCheck(source: Side, findings: Findings): void {
 // Summaries: I03, I04
 
 function summaryFindings(
-  config: MigrationConfig,
   source: Side,
   target: Side,
   estimate: CostEstimate,
@@ -1036,7 +1050,6 @@ function summaryFindings(
         : "None needed; kraftover plan --format json lists every topic, group and ACL.",
     );
   }
-  void config;
 }
 
 // ---------------------------------------------------------------------------
@@ -1104,15 +1117,19 @@ function storeFindings(config: MigrationConfig, probes: Probes, findings: Findin
             "DeleteObject there (docs/permissions.md).",
       );
     }
-    if (probe instanceof KraftoverError || probe.probeObjectLeft === undefined) {
-      // nothing more
-    } else {
+    // A default retention rule locks every new object. On the evidence bucket that is what
+    // aws-cli.sh sets up (the probe object then stays until its retention ends); on the backup
+    // bucket it would keep kraftover from ever deleting its staged segments.
+    if (
+      which === "backup" && !(probe instanceof KraftoverError) &&
+      probe.probeObjectLeft !== undefined
+    ) {
       findings.add(
         code,
-        `${which}:probe`,
-        `The probe object ${probe.probeObjectLeft} could not be deleted: the bucket's default retention ` +
-          "locks every new object, including kraftover's staged segments and probes.",
-        "Remove the bucket's default retention rule; kraftover sets retention on the evidence bundle itself.",
+        "backup:retention",
+        `The probe object ${probe.probeObjectLeft} could not be deleted: the backup bucket's default ` +
+          "retention locks every new object, so staged segments could never be removed.",
+        "Remove the default Object Lock retention rule from the backup bucket (or use another bucket).",
       );
     }
     const kms = section?.kms_key_arn;

@@ -1,0 +1,195 @@
+/**
+ * Consumer-group offsets around the cutover: reading the groups' committed
+ * offsets on the source, translating them through the offset map (SPEC §7),
+ * and committing them on the target — only into empty groups, with what was
+ * there before kept so an aborted cutover can put it back.
+ *
+ * @module
+ */
+
+import { KraftoverError } from "../errors.ts";
+import type { KafkaConnection } from "../kafka/connect.ts";
+import type { CopyState } from "../copy/copy_state.ts";
+import { partitionKey } from "../offset_map.ts";
+import type { SentinelPosition, TranslatedOffset } from "./cutover_state.ts";
+
+/** A group's committed offsets on migrated topics. */
+export interface GroupCommitted {
+  /** Group id. */
+  group: string;
+  /** Committed offsets (partitions without a commit are left out). */
+  offsets: { topic: string; partition: number; offset: number }[];
+}
+
+/**
+ * Every consumer group's committed offsets on the given topics (groups that
+ * commit nothing there are left out). Read-only.
+ */
+export async function committedGroupOffsets(
+  connection: KafkaConnection,
+  topics: readonly string[],
+): Promise<GroupCommitted[]> {
+  const admin = await connection.admin();
+  let groups: { groupId: string }[];
+  try {
+    groups = (await admin.listGroups()).groups;
+  } catch (error) {
+    throw connection.classify(error, "listing consumer groups", "cutover");
+  }
+  const out: GroupCommitted[] = [];
+  for (const { groupId } of groups.sort((a, b) => a.groupId.localeCompare(b.groupId))) {
+    let fetched;
+    try {
+      fetched = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    } catch (error) {
+      throw connection.classify(error, `reading the offsets of group ${groupId}`, "cutover");
+    }
+    const offsets = fetched.flatMap((t) =>
+      t.partitions
+        .filter((p) => Number(p.offset) >= 0)
+        .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) }))
+    ).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    if (offsets.length > 0) out.push({ group: groupId, offsets });
+  }
+  return out;
+}
+
+/**
+ * Translates committed source offsets through the offset map. A group that
+ * was caught up lands just after its partition's sentinel on the target.
+ */
+export function translateGroups(
+  groups: readonly GroupCommitted[],
+  copy: CopyState,
+  sentinels: readonly SentinelPosition[],
+): { group: string; offsets: TranslatedOffset[] }[] {
+  const afterSentinel = new Map(
+    sentinels.map((s) => [partitionKey(s.topic, s.partition), (s.target_offset ?? -2) + 1]),
+  );
+  return groups.map((g) => ({
+    group: g.group,
+    offsets: g.offsets.map((o) => {
+      const key = partitionKey(o.topic, o.partition);
+      const p = copy.partitions.get(key);
+      const end = afterSentinel.get(key);
+      if (p === undefined || end === undefined || end < 0) {
+        throw new KraftoverError(
+          "INTERNAL",
+          `Cannot translate ${g.group}'s offset on ${o.topic}[${o.partition}]: the partition has no copy state or sentinel`,
+          { phase: "cutover" },
+        );
+      }
+      const t = p.map.translate(o.offset, end);
+      return {
+        topic: o.topic,
+        partition: o.partition,
+        source: o.offset,
+        target: t.target,
+        via: t.via,
+      };
+    }),
+  }));
+}
+
+/** Groups and their members on a cluster (empty groups have none). */
+export async function groupMembers(
+  connection: KafkaConnection,
+  groupIds: readonly string[],
+): Promise<Map<string, { state: string; members: number }>> {
+  if (groupIds.length === 0) return new Map();
+  const admin = await connection.admin();
+  try {
+    const described = await admin.describeGroups([...groupIds]);
+    return new Map(
+      described.groups.map((g) => [g.groupId, { state: g.state, members: g.members.length }]),
+    );
+  } catch (error) {
+    throw connection.classify(error, "describing consumer groups", "cutover");
+  }
+}
+
+/** What a group held on the target before kraftover committed to it. */
+export type PriorOffsets = Map<
+  string,
+  { topic: string; partition: number; offset: string }[] | undefined
+>;
+
+/**
+ * Commits translated offsets on the target. Every group must be empty there
+ * (no members); what each group held before is returned so an aborted
+ * cutover can restore it with {@linkcode restoreGroupOffsets}.
+ */
+export async function commitGroupOffsets(
+  target: KafkaConnection,
+  groups: readonly { group: string; offsets: readonly TranslatedOffset[] }[],
+  prior: PriorOffsets,
+): Promise<void> {
+  const admin = await target.admin();
+  const members = await groupMembers(target, groups.map((g) => g.group));
+  const busy = [...members].filter(([, m]) => m.members > 0).map(([id]) => id);
+  if (busy.length > 0) {
+    throw new KraftoverError(
+      "CUTOVER_ABORTED",
+      `Consumer groups already have members on the target: ${
+        busy.join(", ")
+      }. Offsets can only be set on ` +
+        "empty groups: stop those consumers on the target, then run cutover again",
+      { phase: "cutover", retriable: true, detail: { groups: busy } },
+    );
+  }
+  for (const g of groups) {
+    const topics = [...new Set(g.offsets.map((o) => o.topic))];
+    try {
+      if (!prior.has(g.group)) {
+        const before = await admin.fetchOffsets({ groupId: g.group, topics });
+        const held = before.flatMap((t) =>
+          t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({
+            topic: t.topic,
+            partition: p.partition,
+            offset: p.offset,
+          }))
+        );
+        prior.set(g.group, held.length > 0 ? held : undefined);
+      }
+      for (const topic of topics) {
+        await admin.setOffsets({
+          groupId: g.group,
+          topic,
+          partitions: g.offsets.filter((o) => o.topic === topic).map((o) => ({
+            partition: o.partition,
+            offset: String(o.target),
+          })),
+        });
+      }
+    } catch (error) {
+      if (error instanceof KraftoverError) throw error;
+      throw target.classify(error, `committing offsets of group ${g.group}`, "cutover");
+    }
+  }
+}
+
+/** Puts back what {@linkcode commitGroupOffsets} replaced (groups that held nothing are deleted). */
+export async function restoreGroupOffsets(
+  target: KafkaConnection,
+  prior: PriorOffsets,
+): Promise<void> {
+  const admin = await target.admin();
+  const toDelete: string[] = [];
+  for (const [group, held] of prior) {
+    if (held === undefined) {
+      toDelete.push(group);
+      continue;
+    }
+    for (const topic of new Set(held.map((h) => h.topic))) {
+      await admin.setOffsets({
+        groupId: group,
+        topic,
+        partitions: held.filter((h) => h.topic === topic).map((h) => ({
+          partition: h.partition,
+          offset: h.offset,
+        })),
+      });
+    }
+  }
+  if (toDelete.length > 0) await admin.deleteGroups(toDelete);
+}
