@@ -34,6 +34,16 @@ import {
   precheckBlockedError,
 } from "./mod.ts";
 import type { PlanFormat } from "./mod.ts";
+import {
+  finalize,
+  formatValidation,
+  generateSigningKeyPair,
+  rollback,
+  validate,
+  validationFailedError,
+  verifyEvidenceFile,
+  writeKeyPair,
+} from "./mod.ts";
 import { createMigrationContext } from "./lib/context.ts";
 import { createProgressReporter } from "./lib/progress.ts";
 import { execute } from "./lib/phases/execute.ts";
@@ -580,12 +590,228 @@ function buildProgram(): Command<[], GlobalOptions> {
       }
     });
 
+  program.command("validate")
+    .description(
+      "Run the five validation checks (topic parity, counts and offsets, spot check, sentinels, " +
+        "group offsets); exit 3 on failure",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--json", "print the report as JSON (per-partition detail)")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover validate --config migration.yaml",
+        "kraftover validate --config migration.yaml --json > validation.json",
+      ]) +
+        "\nRe-runnable. Exit codes: 0 PASSED or WARNING, 3 FAILED (finalize is refused until it\n" +
+        "passes), 2 config error, 1 a check could not run.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await validate(ctx, { signal: interruptSignal(ctx.logger) });
+        if (options.json) printJson(report);
+        else console.log(formatValidation(report, { color: colorWanted(Deno.stdout) }));
+        if (report.outcome === "FAILED") throw validationFailedError(report);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("finalize")
+    .description(
+      "Sign the evidence bundle (Ed25519) and store it (Object Lock when configured); needs a " +
+        "PASSED or WARNING validation",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover finalize --config migration.yaml",
+        "kraftover evidence verify bundle.json --public-key kraftover-evidence.pub.pem",
+      ]) +
+        "\nRe-running it is safe: the bundle is rebuilt byte for byte and never overwritten.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await finalize(ctx, { signal: interruptSignal(ctx.logger) });
+        if (options.json) printJson(report);
+        else {
+          console.log(
+            `Migration ${report.migrationId} is finalized` +
+              (report.alreadyStored ? " (the evidence was already stored)." : "."),
+          );
+          console.log(`  bundle          ${report.bundle}`);
+          console.log(`  signature       ${report.signature}`);
+          console.log(`  payload sha256  ${report.payloadSha256}`);
+          console.log(`  signing key     ${report.keyFingerprint}`);
+          console.log(`  validation      ${report.validationOutcome}`);
+          if (report.retainUntil !== null) {
+            console.log(`  retained until  ${report.retainUntil} (${report.lockMode})`);
+          }
+          console.log(
+            "Verify it offline: kraftover evidence verify bundle.json --public-key PUBLIC_KEY.pem",
+          );
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("rollback")
+    .description(
+      "Stop a migration before cutover and mark it rolled back; --delete-target-topics removes " +
+        "what it created on the target (the source is never touched)",
+    )
+    .requiredOption("--config <file>", "migration config")
+    .option(
+      "--journal-dir <dir>",
+      `journal directory (default: ${DEFAULT_JOURNAL_DIR} beside the config)`,
+    )
+    .option(
+      "--delete-target-topics",
+      "delete the topics and ACL bindings the migration created on the target",
+    )
+    .option("--reason <text>", "why, recorded in the journal")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover rollback --config migration.yaml",
+        "kraftover rollback --config migration.yaml --delete-target-topics --reason 'retry next week'",
+      ]) +
+        "\nOnly before cutover. A running execute --follow is asked to stop (handover file);\n" +
+        "after cutover, rollback is refused with what to do instead.\n",
+    )
+    .action(async (options) => {
+      const ctx = await openContext(program, options);
+      try {
+        const report = await rollback(ctx, {
+          deleteTargetTopics: options.deleteTargetTopics === true,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+        });
+        if (options.json) printJson(report);
+        else {
+          console.log(
+            report.alreadyRolledBack
+              ? `Migration ${report.migrationId} was already rolled back.`
+              : `Migration ${report.migrationId} rolled back (it was in ${report.from}); ` +
+                "the source was never written to.",
+          );
+          for (const t of report.deletedTopics) console.log(`  deleted topic  ${t}`);
+          for (const a of report.deletedAcls) {
+            console.log(
+              `  deleted ACL    ${a.principal} ${a.permission} ${a.operation} on ` +
+                `${a.resourceType} ${a.patternType} ${a.resourceName}`,
+            );
+          }
+          for (const k of report.keptTopics) {
+            console.log(`  kept topic     ${k.topic}: ${k.reason}`);
+          }
+          if (report.aclsRemovedByMigration.length > 0) {
+            console.log(
+              `Note: acl.on_drift replace removed ${report.aclsRemovedByMigration.length} ACL ` +
+                "binding(s) from the target during topology copy; they are listed in the journal " +
+                "(topology.acl_applied) and were not restored.",
+            );
+          }
+          if (options.deleteTargetTopics !== true) {
+            console.log(
+              "The target still holds what was copied: run again with --delete-target-topics " +
+                "to remove it.",
+            );
+          }
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program.command("keygen")
+    .description("Make an Ed25519 key pair for evidence signing (private key mode 0600)")
+    .requiredOption("--out-dir <dir>", "directory for the two PEM files (created mode 0700)")
+    .option("--force", "replace existing key files (bundles signed with the old key stay valid)")
+    .option("--json", "print the paths and fingerprint as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover keygen --out-dir ./keys",
+        "kraftover keygen --out-dir /etc/kraftover --force --json",
+      ]) +
+        "\nSet evidence.signing_key_path to the .key.pem file; give auditors the .pub.pem file.\n",
+    )
+    .action(async (options) => {
+      const written = await writeKeyPair(await generateSigningKeyPair(), options.outDir, {
+        overwrite: options.force === true,
+      });
+      if (options.json) printJson(written);
+      else {
+        console.log(`Private key  ${written.privateKeyPath}  (mode 0600: keep it secret)`);
+        console.log(`Public key   ${written.publicKeyPath}`);
+        console.log(`Fingerprint  ${written.fingerprint}`);
+        console.log(`Set evidence.signing_key_path: ${written.privateKeyPath}`);
+      }
+    });
+
+  const evidence = program.command("evidence")
+    .description("Work with signed evidence bundles")
+    .addHelpText(
+      "after",
+      example(["kraftover evidence verify bundle.json --public-key kraftover-evidence.pub.pem"]),
+    );
+
+  evidence.command("verify")
+    .description("Verify a bundle offline against its detached signature and a public key")
+    .argument("<file>", "the bundle (bundle.json)")
+    .requiredOption("--public-key <file>", "the signer's public key (SPKI PEM)")
+    .option("--signature <file>", "the detached signature (default: FILE.sig)")
+    .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      example([
+        "kraftover evidence verify bundle.json --public-key kraftover-evidence.pub.pem",
+        "kraftover evidence verify bundle.json --public-key auditor.pub.pem --signature sig.json --json",
+      ]) +
+        "\nNo network, no config. Exit codes: 0 valid, 3 a check failed (which one is printed),\n" +
+        "2 a file cannot be read, 1 the public key is unusable.\n",
+    )
+    .action(async (file, options) => {
+      const result = await verifyEvidenceFile(file, {
+        publicKeyPath: options.publicKey,
+        ...(options.signature === undefined ? {} : { signaturePath: options.signature }),
+      });
+      if (options.json) printJson(result);
+      else if (result.ok) {
+        console.log(`Valid: ${file}`);
+        console.log(`  migration       ${result.migrationId}`);
+        console.log(`  signed by       ${result.keyFingerprint}`);
+        console.log(`  payload sha256  ${result.payloadSha256}`);
+      } else {
+        console.log(`INVALID: ${file}`);
+        console.log(`  failed check    ${result.check}`);
+        console.log(`  reason          ${result.reason}`);
+      }
+      if (!result.ok) {
+        throw new KraftoverError(
+          "EVIDENCE_INVALID",
+          `Evidence ${file} is not valid: ${result.check}: ${result.reason}`,
+          { phase: "evidence", detail: { check: result.check, reported: true } },
+        );
+      }
+    });
+
   for (
     const [name, description] of [
-      ["validate", "Run the five validation checks; exit 3 on failure"],
-      ["finalize", "Sign and store the evidence bundle"],
-      ["rollback", "Stop a migration before cutover"],
-      ["keygen", "Make an Ed25519 key pair for evidence signing"],
       ["demo", "Run a whole migration on the local sandbox"],
     ] as const
   ) {
@@ -616,7 +842,9 @@ async function main(args: string[]): Promise<number> {
       return 2;
     }
     const json = args.includes("--json");
-    if (json && error instanceof KraftoverError) {
+    // A command that already printed its report (precheck, validate) must not print a second JSON value.
+    const reported = error instanceof KraftoverError && error.detail?.reported === true;
+    if (json && error instanceof KraftoverError && !reported) {
       console.log(JSON.stringify({ error: redact(error.toJSON()) }, null, 2));
     }
     const jsonLogs = args.some((a, i) =>

@@ -366,3 +366,100 @@ export type {
   AccessPolicyStatement,
   BuildAccessMapInput,
 } from "./lib/topology/access_map.ts";
+
+// Validation, evidence and finalize
+export { validate, VALIDATION_REPORT_DIR } from "./lib/phases/validate.ts";
+export type { ValidateOptions } from "./lib/phases/validate.ts";
+export {
+  checkResult,
+  lastValidation,
+  subjectName,
+  VALIDATION_CHECK_TITLES,
+  VALIDATION_CHECKS,
+  validationCheckpoint,
+  validationDocument,
+  validationFailedError,
+  validationFindings,
+  worstOutcome,
+} from "./lib/validation/validation_report.ts";
+export type {
+  ValidationCheck,
+  ValidationCheckName,
+  ValidationCheckpointData,
+  ValidationDetail,
+  ValidationOutcome,
+  ValidationReport,
+  ValidationValue,
+} from "./lib/validation/validation_report.ts";
+export { formatValidation } from "./lib/format/format_validation.ts";
+export type { FormatValidationOptions } from "./lib/format/format_validation.ts";
+export { finalize, FINALIZE_DIR, FINALIZE_STARTED } from "./lib/phases/finalize.ts";
+export type {
+  EvidenceStoredData,
+  FinalizeOptions,
+  FinalizeReport,
+  FinalizeStartedData,
+} from "./lib/phases/finalize.ts";
+export { rollback, ROLLBACK_CHECKPOINT, rollbackRefusal } from "./lib/phases/rollback.ts";
+export type { RollbackOptions, RollbackReport } from "./lib/phases/rollback.ts";
+export { assembleEvidence, clusterSnapshot } from "./lib/evidence/assemble_evidence.ts";
+export type { AssembleEvidenceInput } from "./lib/evidence/assemble_evidence.ts";
+export { buildEvidenceBundle, EVIDENCE_SCHEMA } from "./lib/evidence/bundle.ts";
+export type {
+  EvidenceBundle,
+  EvidenceBundleParts,
+  EvidenceCutoverReport,
+  EvidenceFreezeWindow,
+  EvidencePart,
+  EvidenceTimestamps,
+} from "./lib/evidence/bundle.ts";
+export {
+  canonicalJson,
+  canonicalJsonBytes,
+  parseCanonicalJson,
+} from "./lib/evidence/canonical_json.ts";
+export type { JsonValue } from "./lib/evidence/canonical_json.ts";
+export {
+  encodeDetachedSignature,
+  parseDetachedSignature,
+  sha256Hex,
+  signEvidence,
+  verifyEvidence,
+} from "./lib/evidence/sign.ts";
+export type {
+  DetachedSignature,
+  EvidenceCheck,
+  SignedEvidence,
+  SignEvidenceOptions,
+  VerifyEvidenceResult,
+} from "./lib/evidence/sign.ts";
+export {
+  generateSigningKeyPair,
+  keyFingerprint,
+  loadPublicKey,
+  loadSigningKey,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+  PublicKey,
+  SigningKey,
+  writeKeyPair,
+} from "./lib/evidence/keys.ts";
+export type {
+  KeyPairTarget,
+  SigningKeyPair,
+  WriteKeyPairOptions,
+  WrittenKeyPair,
+} from "./lib/evidence/keys.ts";
+export { evidenceKeys, readEvidence, storeEvidence } from "./lib/evidence/store_evidence.ts";
+export type {
+  EvidenceKeys,
+  ReadEvidenceOptions,
+  ReadEvidenceResult,
+  StoredEvidence,
+  StoreEvidenceOptions,
+} from "./lib/evidence/store_evidence.ts";
+export { verifyEvidenceFile } from "./lib/evidence/verify_evidence_file.ts";
+export type {
+  VerifyEvidenceFileOptions,
+  VerifyEvidenceFileResult,
+} from "./lib/evidence/verify_evidence_file.ts";

@@ -203,6 +203,7 @@ function liveProducer(info: SandboxInfo, topic: string) {
         ),
       });
       sent += 10;
+      await new Promise((r) => setTimeout(r, 5)); // a steady load, not a flood
     }
     await producer.disconnect();
   })();
@@ -247,13 +248,19 @@ Deno.test({
             });
             await admin.disconnect();
           }
-          const loaded = await writeSandboxConfig(info, dir, "plaintext-plaintext", {
-            topics: { include: [`${prefix.replace(/[-.]/g, "\\$&")}\\..*`] },
-            seed: { via, max_concurrent_partitions: 4, segment_max_bytes: "4KiB" },
-            cutover: { drain_max_partition_lag: 0, drain_stable_window: "1s", drain_timeout: "5m" },
-            topology: { on_config_drift: "overwrite_with_source" },
-          });
-          const ctx = createMigrationContext(loaded.config, {
+          // While producers write, drain-ready means "within 500 offsets"; once they stopped, "nothing left".
+          const configFor = (lag: number) =>
+            writeSandboxConfig(info, dir, "plaintext-plaintext", {
+              topics: { include: [`${prefix.replace(/[-.]/g, "\\$&")}\\..*`] },
+              seed: { via, max_concurrent_partitions: 4, segment_max_bytes: "4KiB" },
+              cutover: {
+                drain_max_partition_lag: lag,
+                drain_stable_window: "1s",
+                drain_timeout: "5m",
+              },
+              topology: { on_config_drift: "overwrite_with_source" },
+            });
+          const ctx = createMigrationContext((await configFor(500)).config, {
             baseDir: dir,
             journalDir: `${dir}/journal`,
           });
@@ -265,10 +272,15 @@ Deno.test({
           } finally {
             await live.stop();
           }
-          // Producers stopped: tail again until nothing is left.
-          const second = await execute(ctx, { settleMs: 200 });
-          assert.equal(second.state, "drain_ready");
           await ctx.close();
+          // Producers stopped: tail again until nothing is left.
+          const after = createMigrationContext((await configFor(0)).config, {
+            baseDir: dir,
+            journalDir: `${dir}/journal`,
+          });
+          const second = await execute(after, { settleMs: 200 });
+          assert.equal(second.state, "drain_ready");
+          await after.close();
 
           const source = info.source.bootstrap.plaintext[0]!;
           const target = info.target.bootstrap.plaintext[0]!;

@@ -195,7 +195,7 @@ sandboxTest(
 );
 
 sandboxTest(
-  "precheck() reports B14 for replication factors the target cannot hold, and W11 for lost replicas",
+  "precheck() warns (W12) when a replication factor will be capped, blocks (B14) an explicit one the target cannot hold, and reports W11 for lost replicas",
   async (t, info) => {
     const p = uniquePrefix();
     const source = await adminConnection(info, "source");
@@ -210,14 +210,15 @@ sandboxTest(
       });
 
       await t.step(
-        "a topic with replication factor 2 and a one-broker target: B14 for the topic",
+        "a topic with replication factor 2 and a one-broker target: W12 says it will be capped",
         async () => {
           const report = await runPrecheck(await testConfig(info, { prefix: p }), {
             stores: false,
           });
-          const b14 = findings(report, "B14", `topic:${topic}`);
-          assert.equal(b14.length, 1, JSON.stringify(report.findings, null, 2));
-          assert.match(b14[0]!.detail, /replication factor 2 .* 1 broker/);
+          assert.equal(findings(report, "B14", `topic:${topic}`).length, 0);
+          const w12 = findings(report, "W12", `topic:${topic}`);
+          assert.equal(w12.length, 1, JSON.stringify(report.findings, null, 2));
+          assert.match(w12[0]!.detail, /replication factor 2 .* 1 broker.*replication factor 1/);
           assert.equal(
             findings(report, "W11", `topic:${topic}`).length,
             1,

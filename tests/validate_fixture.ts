@@ -27,7 +27,11 @@ import { seed } from "../lib/phases/seed.ts";
 import { tail } from "../lib/phases/tail.ts";
 import { silentLogger } from "../lib/logger.ts";
 import type { SandboxInfo } from "../lib/sandbox/sandbox_info.ts";
-import { adminConnection, deleteTopics, testConfig, uniquePrefix } from "./precheck_env.ts";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { loadConfig } from "../lib/config/load_config.ts";
+import { sandboxConfigs } from "../lib/sandbox/sandbox_configs.ts";
+import { adminConnection, deleteTopics, uniquePrefix } from "./precheck_env.ts";
 
 /** What to build, and what to break. */
 export interface MigrationFixtureOptions {
@@ -45,10 +49,10 @@ export interface MigrationFixtureOptions {
   sentinelWithoutHeader?: boolean;
   /** Copy partition 0 only up to (not including) its sentinel. @default false */
   stopBeforeSentinel?: boolean;
-  /** Produce this many foreign records to the target's partition 0 between seed and cutover. @default 0 */
-  foreignTargetRecords?: number;
+  /** Record the client switch (`switch.done`, state `validating`), as `switch-ack` does. @default false */
+  switched?: boolean;
   /** Edits the config's `migration:` object. */
-  edit?: Parameters<typeof testConfig>[1]["edit"];
+  edit?: (migration: Record<string, unknown>) => void;
   /** Journal directory. @default a new temporary directory */
   journalDir?: string;
 }
@@ -69,6 +73,8 @@ export interface MigrationFixture {
   migrationId: string;
   /** The config. */
   config: MigrationConfig;
+  /** The config file (for CLI runs; its directory is removed by `cleanup`). */
+  configFile: string;
   /** The journal directory. */
   journalDir: string;
   /** The context the migration ran with (its journal lock is released). */
@@ -88,13 +94,18 @@ function headers(list: [string, string | null][]): Record<string, Buffer> {
   return { [HEADER_LIST]: raw } as unknown as Record<string, Buffer>;
 }
 
-/** Awkward records: null vs empty keys, tombstones, repeated and null headers, fixed timestamps. */
+/**
+ * Awkward records: null vs empty keys, tombstones, repeated and null headers, explicit
+ * timestamps (recent ones: records older than the topic's retention would be deleted as soon as
+ * their segment rolls, on the source and on the target alike).
+ */
 function recordsFor(partition: number, count: number, compacted: boolean) {
+  const base = Date.now() - 3_600_000;
   return Array.from({ length: count }, (_, i) => ({
     partition,
     key: i % 4 === 0 && !compacted ? null : i % 4 === 1 ? "" : `key-${partition}-${i}`,
     value: i % 5 === 3 && !compacted ? null : `value-${partition}-${i}-${"x".repeat(i * 7)}`,
-    timestamp: String(1_700_000_000_000 + partition * 1000 + i),
+    timestamp: String(base + partition * 1000 + i),
     headers: headers(
       i % 3 === 0
         ? [["trace", `t-${i}`], ["trace", `again-${i}`], ["nothing", null]]
@@ -121,14 +132,20 @@ export async function migrationFixture(
   const count = options.records ?? 12;
   const group = `${prefix}-billing`;
   const journalDir = options.journalDir ?? await Deno.makeTempDir({ prefix: "kraftover-val-" });
-  const config = await testConfig(info, {
-    prefix,
-    edit: (m) => {
-      m.seed = { via: "direct" };
-      m.cutover = { drain_stable_window: "1s" };
-      options.edit?.(m);
-    },
-  });
+  const migration = structuredClone(
+    sandboxConfigs(info)["plaintext-plaintext"].object.migration,
+  ) as Record<string, unknown> & {
+    source: Record<string, unknown>;
+    target: Record<string, unknown>;
+  };
+  migration.topics = { include: [`${prefix}\\..*`] };
+  migration.seed = { via: "direct" };
+  migration.cutover = { drain_stable_window: "1s" };
+  options.edit?.(migration);
+  const configDir = await Deno.makeTempDir({ prefix: "kraftover-val-config-" });
+  const configFile = join(configDir, "migration.yaml");
+  await Deno.writeTextFile(configFile, stringify({ migration }));
+  const { config } = await loadConfig(configFile);
   const source = await adminConnection(info, "source");
   const target = await adminConnection(info, "target");
   const ctx = createMigrationContext(config, { journalDir, logger: silentLogger });
@@ -140,6 +157,7 @@ export async function migrationFixture(
     group,
     migrationId: "",
     config,
+    configFile,
     journalDir,
     ctx,
     source,
@@ -153,6 +171,7 @@ export async function migrationFixture(
         await c.close();
       }
       await Deno.remove(journalDir, { recursive: true }).catch(() => {});
+      await Deno.remove(configDir, { recursive: true }).catch(() => {});
     },
   };
   try {
@@ -241,17 +260,6 @@ export async function migrationFixture(
     await seed(ctx, { settleMs: 10 });
     await journal.transition("tail");
     if (options.stopBeforeCutover) return fixture;
-
-    if ((options.foreignTargetRecords ?? 0) > 0) {
-      const foreign = await target.producer();
-      await foreign.send({
-        topic,
-        messages: Array.from(
-          { length: options.foreignTargetRecords! },
-          (_, i) => ({ partition: 0, key: "foreign", value: `not from the source ${i}` }),
-        ),
-      });
-    }
 
     await journal.transition("drain_ready");
     await journal.transition("cutover");
@@ -361,6 +369,14 @@ export async function migrationFixture(
       },
     });
     await journal.transition("awaiting_client_switch");
+    if (options.switched) {
+      await journal.append({
+        type: "checkpoint",
+        name: CUTOVER_CHECKPOINT.switched,
+        data: { via: "ack", at: new Date().toISOString() },
+      });
+      await journal.transition("validating");
+    }
     return fixture;
   } catch (error) {
     await fixture.cleanup();

@@ -64,7 +64,11 @@ export async function explainGroupOffsets(
     const done = committed?.offsets.find((c) => c.topic === o.topic && c.partition === o.partition);
     const end = afterSentinel.get(partitionKey(o.topic, o.partition)) ?? p.targetEnd;
     const source = done?.source ?? o.offset;
-    const t = p.map.translate(source, end);
+    const raw = p.map.translate(source, end);
+    const sentinelCopied = afterSentinel.has(partitionKey(o.topic, o.partition));
+    const t = sentinelCopied && raw.target >= end - 1
+      ? { source, target: end, via: "after_sentinel" as const }
+      : raw;
     rows.push({
       topic: o.topic,
       partition: o.partition,

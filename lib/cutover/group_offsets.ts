@@ -8,6 +8,7 @@
  */
 
 import { KraftoverError } from "../errors.ts";
+import { commitGroupOffsetsDirect } from "../kafka/_low_level_cluster.ts";
 import type { KafkaConnection } from "../kafka/connect.ts";
 import type { CopyState } from "../copy/copy_state.ts";
 import { partitionKey } from "../offset_map.ts";
@@ -21,37 +22,59 @@ export interface GroupCommitted {
   offsets: { topic: string; partition: number; offset: number }[];
 }
 
+/** Options for {@linkcode committedGroupOffsets}. */
+export interface CommittedGroupOffsetsOptions {
+  /** Only these groups (e.g. those found before the freeze); all groups when unset. */
+  groups?: readonly string[];
+  /** OffsetFetch requests in flight at once. @default 16 */
+  concurrency?: number;
+}
+
 /**
  * Every consumer group's committed offsets on the given topics (groups that
- * commit nothing there are left out). Read-only.
+ * commit nothing there are left out). Read-only. Groups are read in parallel:
+ * a cluster with hundreds of groups must not stretch the freeze window.
  */
 export async function committedGroupOffsets(
   connection: KafkaConnection,
   topics: readonly string[],
+  options: CommittedGroupOffsetsOptions = {},
 ): Promise<GroupCommitted[]> {
   const admin = await connection.admin();
-  let groups: { groupId: string }[];
-  try {
-    groups = (await admin.listGroups()).groups;
-  } catch (error) {
-    throw connection.classify(error, "listing consumer groups", "cutover");
-  }
-  const out: GroupCommitted[] = [];
-  for (const { groupId } of groups.sort((a, b) => a.groupId.localeCompare(b.groupId))) {
-    let fetched;
+  let ids: string[];
+  if (options.groups !== undefined) {
+    ids = [...options.groups];
+  } else {
     try {
-      fetched = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      ids = (await admin.listGroups()).groups.map((g) => g.groupId);
     } catch (error) {
-      throw connection.classify(error, `reading the offsets of group ${groupId}`, "cutover");
+      throw connection.classify(error, "listing consumer groups", "cutover");
     }
-    const offsets = fetched.flatMap((t) =>
-      t.partitions
-        .filter((p) => Number(p.offset) >= 0)
-        .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) }))
-    ).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-    if (offsets.length > 0) out.push({ group: groupId, offsets });
   }
-  return out;
+  ids.sort();
+  const results: (GroupCommitted | undefined)[] = new Array(ids.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < ids.length; i = next++) {
+      const groupId = ids[i]!;
+      let fetched;
+      try {
+        fetched = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      } catch (error) {
+        throw connection.classify(error, `reading the offsets of group ${groupId}`, "cutover");
+      }
+      const offsets = fetched.flatMap((t) =>
+        t.partitions
+          .filter((p) => Number(p.offset) >= 0)
+          .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) }))
+      ).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+      if (offsets.length > 0) results[i] = { group: groupId, offsets };
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency ?? 16, ids.length) }, worker),
+  );
+  return results.filter((r): r is GroupCommitted => r !== undefined);
 }
 
 /**
@@ -80,12 +103,15 @@ export function translateGroups(
         );
       }
       const t = p.map.translate(o.offset, end);
+      // The sentinel is copied, but it is not one of the group's records: a group whose next
+      // record would be the sentinel was caught up, and lands after it (SPEC §7).
+      const caughtUp = t.target >= end - 1;
       return {
         topic: o.topic,
         partition: o.partition,
         source: o.offset,
-        target: t.target,
-        via: t.via,
+        target: caughtUp ? end : t.target,
+        via: caughtUp ? "after_sentinel" : t.via,
       };
     }),
   }));
@@ -151,16 +177,11 @@ export async function commitGroupOffsets(
         );
         prior.set(g.group, held.length > 0 ? held : undefined);
       }
-      for (const topic of topics) {
-        await admin.setOffsets({
-          groupId: g.group,
-          topic,
-          partitions: g.offsets.filter((o) => o.topic === topic).map((o) => ({
-            partition: o.partition,
-            offset: String(o.target),
-          })),
-        });
-      }
+      await commitGroupOffsetsDirect(
+        target,
+        g.group,
+        g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.target })),
+      );
     } catch (error) {
       if (error instanceof KraftoverError) throw error;
       throw target.classify(error, `committing offsets of group ${g.group}`, "cutover");
@@ -180,16 +201,11 @@ export async function restoreGroupOffsets(
       toDelete.push(group);
       continue;
     }
-    for (const topic of new Set(held.map((h) => h.topic))) {
-      await admin.setOffsets({
-        groupId: group,
-        topic,
-        partitions: held.filter((h) => h.topic === topic).map((h) => ({
-          partition: h.partition,
-          offset: h.offset,
-        })),
-      });
-    }
+    await commitGroupOffsetsDirect(
+      target,
+      group,
+      held.map((h) => ({ topic: h.topic, partition: h.partition, offset: Number(h.offset) })),
+    );
   }
   if (toDelete.length > 0) await admin.deleteGroups(toDelete);
 }

@@ -11,6 +11,8 @@
 import type { Buffer } from "node:buffer";
 import { KraftoverError } from "../errors.ts";
 import type { KafkaConnection } from "./connect.ts";
+import { createLowLevelCluster } from "./_low_level_cluster.ts";
+import type { DecodedRecord, KafkajsBroker } from "./_low_level_cluster.ts";
 import type { FetchedBatchInfo, RawHeader } from "./kafkajs.ts";
 import { delay } from "../retry.ts";
 
@@ -92,63 +94,6 @@ export interface SourceReader {
 }
 
 const ABORT_MARKER_TYPE = 0;
-
-type KafkajsCluster = {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
-  findBroker(args: { nodeId: string }): Promise<KafkajsBroker>;
-  fetchTopicsOffset(
-    topics: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-};
-type KafkajsBroker = {
-  fetch(request: {
-    isolationLevel: number;
-    maxWaitTime: number;
-    minBytes: number;
-    maxBytes: number;
-    topics: {
-      topic: string;
-      partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
-    }[];
-  }): Promise<{
-    responses: {
-      topicName: string;
-      partitions: {
-        partition: number;
-        errorCode: number;
-        highWatermark: string;
-        lastStableOffset: string;
-        lastStartOffset: string;
-        abortedTransactions: { producerId: string; firstOffset: string }[];
-        messages: DecodedRecord[] & { batches?: FetchedBatchInfo[] };
-      }[];
-    }[];
-  }>;
-};
-type DecodedRecord = {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headerList: RawHeader[];
-};
-
-/** kafkajs keeps its cluster factory behind a symbol; this finds it. */
-function createLowLevelCluster(connection: KafkaConnection): KafkajsCluster {
-  const kafka = connection.kafka as unknown as Record<symbol, unknown>;
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) =>
-    s.description === "private:Kafka:createCluster"
-  );
-  const factory = symbol === undefined ? undefined : kafka[symbol];
-  if (typeof factory !== "function") {
-    throw new KraftoverError("INTERNAL", "This kafkajs build does not expose its cluster factory");
-  }
-  return factory({ allowAutoTopicCreation: false, isolationLevel: 1, metadataMaxAge: 60_000 });
-}
 
 function isRetriableKafkaError(error: unknown): boolean {
   const e = error as { retriable?: boolean; type?: string; name?: string };

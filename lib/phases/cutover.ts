@@ -193,6 +193,9 @@ export async function cutover(
     data: { catch_up_records: catchUpRecords },
   });
 
+  // The groups to move: found before the freeze, so the freeze window only re-reads their offsets.
+  const groupIds = (await committedGroupOffsets(source, topics)).map((g) => g.group);
+
   // Freeze.
   const copy = replayCopyState(journal.records);
   const partitions = [...copy.partitions.values()].map((p) => ({
@@ -260,6 +263,7 @@ export async function cutover(
   try {
     await journal.append({ type: "checkpoint", name: CUTOVER_CHECKPOINT.sentinelIntent, data: {} });
     sentinels = await writeSentinels(source, migrationId, partitions, ctx.now());
+    ctx.logger.debug("Sentinels written", { ms: Date.now() - freezeStartedAt.getTime() });
     await journal.append({
       type: "checkpoint",
       name: CUTOVER_CHECKPOINT.sentinels,
@@ -277,6 +281,10 @@ export async function cutover(
       settleMs: 0,
     });
     drainRecords = drained.records;
+    ctx.logger.debug("Sentinels drained", {
+      ms: Date.now() - freezeStartedAt.getTime(),
+      stop: drained.stop,
+    });
     if (drained.stop !== "until_reached") abort.signal.throwIfAborted();
     const afterDrain = replayCopyState(journal.records);
     sentinels = sentinels.map((s) => {
@@ -300,7 +308,11 @@ export async function cutover(
       data: { sentinels },
     });
 
-    groups = translateGroups(await committedGroupOffsets(source, topics), afterDrain, sentinels);
+    groups = translateGroups(
+      await committedGroupOffsets(source, topics, { groups: groupIds }),
+      afterDrain,
+      sentinels,
+    );
     const translated: GroupOffsetsData = { stage: "cutover", groups };
     await journal.append({
       type: "checkpoint",

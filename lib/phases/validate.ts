@@ -5,7 +5,9 @@
  * journals `validation.report` (the outcome in brief) and stores the full
  * report beside the journal; `finalize` requires the last one to be PASSED
  * or WARNING. A FAILED outcome moves the migration to `failed` (resumable:
- * fix the cause and validate again).
+ * fix the cause and validate again). Validating before the client switch is
+ * allowed (the strictest run: nothing but kraftover has written to the
+ * target); the migration then returns to `awaiting_client_switch`.
  *
  * @module
  */
@@ -50,8 +52,10 @@ export interface ValidateOptions {
 
 /**
  * Runs the five checks and returns the report. The migration must be in
- * `awaiting_client_switch` or `validating` (or `failed` in validating); it is
- * left in `validating`, or in `failed` when the outcome is FAILED. A FAILED
+ * `awaiting_client_switch` or `validating` (or `failed` in validating); it
+ * enters `validating` for the run and is left there — or back in
+ * `awaiting_client_switch` when clients have not been switched yet (the
+ * switch is still to be recorded), or in `failed` when the outcome is FAILED. A FAILED
  * outcome is a report, not an exception — the CLI prints it, then exits 3
  * (with {@linkcode validationFailedError}). A check that cannot run (a cluster
  * unreachable) throws, and the migration moves to `failed` (retriable).
@@ -156,6 +160,11 @@ export async function validate(
       reason: validationFailedError(report).message,
       error_code: "VALIDATION_FAILED",
       retriable: true,
+    });
+  } else if (replayCutoverState(journal.records).switched === undefined) {
+    // Validated before the client switch: the switch (switch-ack or its hook) is still to come.
+    await journal.transition("awaiting_client_switch", {
+      reason: `validated (${report.outcome}) before the client switch`,
     });
   }
   ctx.logger.info(`Validation ${report.outcome}`, {

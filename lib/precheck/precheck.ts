@@ -822,15 +822,17 @@ function pairChecks(
       `Set topology.replication_factor to at most ${targetBrokers}, or add brokers to the target.`,
     );
   } else if (explicitRf === undefined) {
+    // By default topology copy caps a replication factor the target cannot hold at its broker
+    // count (with a warning there too): say so now, so the operator can choose explicitly.
     for (const topic of src.topics) {
       if (topic.replicationFactor > targetBrokers && !targetTopics.has(topic.name)) {
         findings.add(
-          "B14",
+          "W12",
           `topic:${topic.name}`,
           `${topic.name} has replication factor ${topic.replicationFactor} on the source, but the target ` +
-            `has ${targetBrokers} broker(s).`,
-          `Add brokers to the target, or set topology.replication_factor (at most ${targetBrokers}) to ` +
-            "accept a lower replication factor on the target.",
+            `has ${targetBrokers} broker(s): it will be created with replication factor ${targetBrokers}.`,
+          `Add brokers to the target to keep replication factor ${topic.replicationFactor}, or set ` +
+            `topology.replication_factor (at most ${targetBrokers}) to choose it explicitly.`,
         );
       }
     }

@@ -181,6 +181,8 @@ export function brokerProperties(input: BrokerPropertiesInput): string {
   set("transaction.state.log.min.isr", Math.min(2, n));
   set("group.initial.rebalance.delay.ms", 0);
   set("log.cleaner.backoff.ms", 200);
+  // The cleaner allocates this buffer again on every dynamic broker-config change; keep it small.
+  set("log.cleaner.dedupe.buffer.size", 16 * 1024 * 1024);
   set("log.retention.check.interval.ms", 10000);
   if (majorOf(input.kafkaVersion) >= 4) {
     set("share.coordinator.state.topic.replication.factor", n);
