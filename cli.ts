@@ -52,6 +52,8 @@ import { switchClients } from "./lib/phases/switch_clients.ts";
 import type { SwitchReport } from "./lib/phases/switch_clients.ts";
 import { explainGroupOffsets } from "./lib/cutover/explain_offsets.ts";
 import { NEXT_ACTION } from "./lib/state_machine.ts";
+import { runDemo } from "./lib/demo/run_demo.ts";
+import { formatDemoSummary } from "./lib/demo/format_demo_summary.ts";
 import { sandboxDown, sandboxStatus, sandboxUp } from "./lib/sandbox/sandbox.ts";
 import { formatSandboxInfo } from "./lib/sandbox/format_sandbox_info.ts";
 import { sandboxConfigs } from "./lib/sandbox/sandbox_configs.ts";
@@ -810,19 +812,48 @@ function buildProgram(): Command<[], GlobalOptions> {
       }
     });
 
-  for (
-    const [name, description] of [
-      ["demo", "Run a whole migration on the local sandbox"],
-    ] as const
-  ) {
-    program.command(name)
-      .description(`${description} (not available yet)`)
-      .allowUnknownOption()
-      .addHelpText("after", example([`kraftover ${name} --config migration.yaml`]))
-      .action(() => {
-        throw new KraftoverError("NOT_IMPLEMENTED", `The ${name} command is not there yet`);
+  program.command("demo")
+    .description(
+      "Run a whole migration on the local sandbox: SCRAM source → IAM target, end to end",
+    )
+    .option("--records <n>", "records in the main topic before the migration", "20000")
+    .option("--work-dir <dir>", "where the demo writes its config, journal and evidence copy")
+    .option("--keep-sandbox", "leave a sandbox the demo started running")
+    .option("--json", "print the summary as JSON")
+    .addHelpText(
+      "after",
+      example(["kraftover demo", "deno task demo"]) +
+        "\nNeeds Java 17+ and Python 3 (the sandbox fetches Kafka and the S3 server on first use).\n",
+    )
+    .action(async (options) => {
+      const logger = makeLogger(program);
+      const summary = await runDemo({
+        logger,
+        progress: createProgressReporter({
+          tty: Deno.stderr.isTerminal() && program.opts().logFormat === "human",
+          logger,
+        }),
+        records: Number(options.records),
+        keepSandbox: options.keepSandbox === true,
+        ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
       });
-  }
+      if (options.json) {
+        printJson(summary);
+        return;
+      }
+      console.log(formatDemoSummary(summary));
+      const wrong = summary.consumersOnTarget.filter((c) => c.received !== c.expected);
+      if (summary.validation === "FAILED" || !summary.evidence.verified || wrong.length > 0) {
+        throw new KraftoverError(
+          "VALIDATION_FAILED",
+          "The demo migration did not check out: see the summary above",
+          {
+            detail: { reported: true },
+          },
+        );
+      }
+    });
+
   return program;
 }
 
