@@ -115,6 +115,7 @@ async function drainGroup(
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
+    // deno-lint-ignore require-await -- kafkajs wants a promise-returning handler
     eachMessage: async ({ message, partition }) => {
       if (isSentinel(message.headers)) return;
       got.push(`${partition}:${message.key?.toString() ?? ""}:${message.value?.toString() ?? ""}`);
@@ -150,6 +151,7 @@ async function sourceRecords(info: SandboxInfo, topic: string): Promise<(string 
   let seen = 0;
   for (const p of offsets) out[p.partition] = [];
   await consumer.run({
+    // deno-lint-ignore require-await -- kafkajs wants a promise-returning handler
     eachMessage: async ({ message, partition }) => {
       out[partition]![Number(message.offset)] = isSentinel(message.headers)
         ? undefined

@@ -85,7 +85,12 @@ sandboxTest(
         assert.equal(p0.unaccounted, 0);
         const spot = detailOf(report, "spot_check", f.topic, 1).values.samples as unknown[];
         assert.equal(spot.length, 3, "first, last and one random record");
-        assert.equal((await journalState(f)).state, "validating");
+        const state = await journalState(f);
+        assert.equal(state.state, "awaiting_client_switch", "validated before the switch");
+        assert.deepEqual(state.transitions.slice(-2).map((x) => x.to), [
+          "validating",
+          "awaiting_client_switch",
+        ]);
       });
 
       await t.step(

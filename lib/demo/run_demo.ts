@@ -201,6 +201,7 @@ async function consume(
   const done = new Promise<void>((resolve) => {
     consumer.run({
       autoCommit: false,
+      // deno-lint-ignore require-await -- kafkajs wants a promise-returning handler
       eachMessage: async ({ partition, message }) => {
         if (seen >= want) return;
         seen++;
@@ -557,6 +558,7 @@ async function countOnTarget(
   await consumer.subscribe({ topic, fromBeginning: true });
   const finished = new Promise<void>((resolve) => {
     consumer.run({
+      // deno-lint-ignore require-await -- kafkajs wants a promise-returning handler
       eachMessage: async ({ partition, message }) => {
         const offset = Number(message.offset);
         if (offset >= (sentinels.get(partition) ?? 0)) return; // the sentinel, or written after the switch
