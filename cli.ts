@@ -907,4 +907,38 @@ if (import.meta.main) {
   Deno.exit(await main(Deno.args));
 }
 
-export { main };
+/**
+ * The CLI reference in Markdown: every command's `--help`, as the program
+ * itself prints it (`deno task docs` writes it to `docs/cli-reference.md`).
+ */
+function renderCliReference(): string {
+  const program = buildProgram();
+  const out = [
+    "# CLI reference (generated)",
+    "",
+    "<!-- Generated from the program's own --help by `deno task docs`. Do not edit by hand. -->",
+    "",
+    "The guide with explanations is [cli.md](cli.md).",
+    "",
+  ];
+  type Cmd = {
+    name(): string;
+    commands: readonly Cmd[];
+    configureOutput(o: { writeOut: (s: string) => void; getOutHelpWidth: () => number }): unknown;
+    outputHelp(): void;
+  };
+  const visit = (command: Cmd, path: string) => {
+    let text = "";
+    // A fixed width, and the examples (added with addHelpText) included.
+    command.configureOutput({ writeOut: (s) => (text += s), getOutHelpWidth: () => 100 });
+    command.outputHelp();
+    out.push(`## ${path}`, "", "```", text.trimEnd(), "```", "");
+    for (const sub of command.commands) {
+      if (sub.name() !== "help") visit(sub, `${path} ${sub.name()}`);
+    }
+  };
+  visit(program as unknown as Cmd, "kraftover");
+  return out.join("\n");
+}
+
+export { main, renderCliReference };

@@ -217,6 +217,32 @@ export { seed } from "./lib/phases/seed.ts";
 export type { SeedOptions, SeedReport } from "./lib/phases/seed.ts";
 export { tail } from "./lib/phases/tail.ts";
 export type { PartitionLag, TailOptions, TailReport, TailStop } from "./lib/phases/tail.ts";
+export { execute, HANDOVER_FILE } from "./lib/phases/execute.ts";
+export type { ExecuteOptions, ExecuteReport } from "./lib/phases/execute.ts";
+
+// Cutover and client switch
+export { cutover, takeJournal, unfreeze } from "./lib/phases/cutover.ts";
+export type { CutoverOptions, CutoverReport } from "./lib/phases/cutover.ts";
+export { switchClients } from "./lib/phases/switch_clients.ts";
+export type { SwitchClientsOptions, SwitchReport } from "./lib/phases/switch_clients.ts";
+export { explainGroupOffsets } from "./lib/cutover/explain_offsets.ts";
+export type { OffsetExplanation } from "./lib/cutover/explain_offsets.ts";
+export {
+  CUTOVER_CHECKPOINT,
+  replayCutoverState,
+  SENTINEL_HEADER,
+  sentinelKey,
+} from "./lib/cutover/cutover_state.ts";
+export type {
+  CutoverState,
+  FreezeEndedData,
+  FreezeStartedData,
+  GroupOffsetsData,
+  SentinelPosition,
+  SentinelsData,
+  SwitchData,
+  TranslatedOffset,
+} from "./lib/cutover/cutover_state.ts";
 
 // Hooks and plugins
 export { defineHookPlugin } from "./hooks/types.ts";

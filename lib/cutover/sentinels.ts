@@ -14,7 +14,7 @@
 import { Buffer } from "node:buffer";
 import { KraftoverError } from "../errors.ts";
 import type { KafkaConnection } from "../kafka/connect.ts";
-import { HEADER_LIST } from "../kafka/kafkajs.ts";
+import { ensureExactRecordCodec, HEADER_LIST } from "../kafka/kafkajs.ts";
 import type { SentinelPosition } from "./cutover_state.ts";
 import { SENTINEL_HEADER, sentinelKey } from "./cutover_state.ts";
 
@@ -53,6 +53,7 @@ export async function writeSentinels(
   partitions: readonly { topic: string; partition: number }[],
   now: Date,
 ): Promise<SentinelPosition[]> {
+  await ensureExactRecordCodec();
   const producer = await source.producer({ idempotent: true });
   const header = [[SENTINEL_HEADER, Buffer.from(migrationId)]] as const;
   const out: SentinelPosition[] = [];

@@ -25,6 +25,7 @@
 
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
+import { KraftoverError } from "../errors.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -65,11 +66,6 @@ type KafkajsDecoder = {
 };
 
 const base = "kafkajs/src/protocol/";
-const paths = {
-  recordDecoder: require.resolve(`${base}recordBatch/record/v0/decoder.js`),
-  recordEncoder: require.resolve(`${base}recordBatch/record/v0/index.js`),
-  decodeMessages: require.resolve(`${base}requests/fetch/v4/decodeMessages.js`),
-};
 
 function replaceModule(path: string, exports: unknown): void {
   require(path);
@@ -78,10 +74,11 @@ function replaceModule(path: string, exports: unknown): void {
   entry.exports = exports;
 }
 
-const Long = require("kafkajs/src/utils/long");
-const TimestampTypes = require(`${base}timestampTypes`);
-const HeaderDecoder = require(`${base}recordBatch/header/v0/decoder`);
-const Decoder = require(`${base}decoder`);
+// kafkajs internals the replacements use, loaded by applyPatch().
+// deno-lint-ignore no-explicit-any
+let Long: any, TimestampTypes: any, HeaderDecoder: any, Decoder: any;
+// deno-lint-ignore no-explicit-any
+let MessageSetDecoder: any, RecordBatchDecoder: any, MAGIC_BYTE: any;
 
 /** Record decoder: kafkajs's fields, plus `headerList` in wire order. */
 function decodeRecord(decoder: KafkajsDecoder, batchContext: Record<string, unknown> = {}) {
@@ -274,38 +271,56 @@ function groupMessagesPerPartition(
   return result;
 }
 
-replaceModule(
-  require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js"),
-  groupMessagesPerPartition,
-);
+/**
+ * Loads kafkajs's internals and puts the replacements in its module cache.
+ * Inside a single-file bundle there is no module cache to patch (kafkajs is
+ * inlined): the patch is then skipped, and {@linkcode assertKafkajsPatched}
+ * refuses to copy data rather than copy it inexactly.
+ */
+function applyPatch(): void {
+  Long = require("kafkajs/src/utils/long");
+  TimestampTypes = require(`${base}timestampTypes`);
+  HeaderDecoder = require(`${base}recordBatch/header/v0/decoder`);
+  Decoder = require(`${base}decoder`);
+  replaceModule(
+    require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js"),
+    groupMessagesPerPartition,
+  );
+  // The record codec first: the batch decoder and the produce request capture it when they load.
+  replaceModule(require.resolve(`${base}recordBatch/record/v0/decoder.js`), decodeRecord);
+  replaceModule(require.resolve(`${base}recordBatch/record/v0/index.js`), encodeRecord);
+  MessageSetDecoder = require(`${base}messageSet/decoder`);
+  RecordBatchDecoder = require(`${base}recordBatch/v0/decoder`);
+  MAGIC_BYTE = require(`${base}recordBatch/v0`).MAGIC_BYTE;
+  replaceModule(require.resolve(`${base}requests/fetch/v4/decodeMessages.js`), decodeMessages);
 
-// The record codec first: the batch decoder and the produce request capture it when they load.
-replaceModule(paths.recordDecoder, decodeRecord);
-replaceModule(paths.recordEncoder, encodeRecord);
-const MessageSetDecoder = require(`${base}messageSet/decoder`);
-const RecordBatchDecoder = require(`${base}recordBatch/v0/decoder`);
-const { MAGIC_BYTE } = require(`${base}recordBatch/v0`);
-replaceModule(paths.decodeMessages, decodeMessages);
+  // kafkajs schedules its request-queue throttle check with a negative delay
+  // when it is not throttled; the runtime clamps it to 1 ms and prints a
+  // TimeoutNegativeWarning on stderr for every connection. Same behaviour,
+  // clamped here, without the noise.
+  const RequestQueue = require("kafkajs/src/network/requestQueue/index.js");
+  RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
+    throttledUntil: number;
+    throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+    pending: unknown[];
+    checkPendingRequests(): void;
+  }) {
+    if (this.throttleCheckTimeoutId) return;
+    let scheduleAt = this.throttledUntil - Date.now();
+    if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
+    this.throttleCheckTimeoutId = setTimeout(() => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    }, Math.max(1, scheduleAt));
+  };
+}
 
-// kafkajs schedules its request-queue throttle check with a negative delay
-// when it is not throttled; the runtime clamps it to 1 ms and prints a
-// TimeoutNegativeWarning on stderr for every connection. Same behaviour,
-// clamped here, without the noise.
-const RequestQueue = require("kafkajs/src/network/requestQueue/index.js");
-RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
-  throttledUntil: number;
-  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
-  pending: unknown[];
-  checkPendingRequests(): void;
-}) {
-  if (this.throttleCheckTimeoutId) return;
-  let scheduleAt = this.throttledUntil - Date.now();
-  if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
-  this.throttleCheckTimeoutId = setTimeout(() => {
-    this.throttleCheckTimeoutId = null;
-    this.checkPendingRequests();
-  }, Math.max(1, scheduleAt));
-};
+let patchError: unknown;
+try {
+  applyPatch();
+} catch (error) {
+  patchError = error;
+}
 
 /**
  * Proves that kafkajs uses the replacements: encodes a record batch with
@@ -321,6 +336,14 @@ RequestQueue.prototype.scheduleCheckPendingRequests = function (this: {
  * ```
  */
 export async function assertKafkajsPatched(): Promise<void> {
+  if (patchError !== undefined) {
+    throw new KraftoverError(
+      "INTERNAL",
+      "This build of kraftover cannot reach kafkajs's modules to make record copies exact " +
+        `(${(patchError as Error).message}); it refuses to copy data. Run kraftover from source ` +
+        "(deno run cli.ts) or as a compiled binary (deno task compile), not from a single-file bundle",
+    );
+  }
   // Encode through kafkajs's own produce request (which captured the record
   // encoder when it loaded), then decode its record set through kafkajs's own
   // fetch decoder: both must be ours for the headers to survive in order.
@@ -368,9 +391,27 @@ export async function assertKafkajsPatched(): Promise<void> {
   if (
     !same || batches?.length !== 1 || records[0].key !== null || records[0].value.length !== 0
   ) {
-    throw new Error(
+    throw new KraftoverError(
+      "INTERNAL",
       "kafkajs is not using kraftover's record codec (header order and batch offsets would be " +
         "lost); run kraftover from source or a compiled binary, not from a bundle that inlines kafkajs",
     );
   }
+}
+
+let checked: Promise<void> | undefined;
+
+/**
+ * {@linkcode assertKafkajsPatched}, run once per process: every reader and
+ * writer of records calls it before copying anything.
+ *
+ * @example
+ * ```ts
+ * import { ensureExactRecordCodec } from "./_kafkajs_patch.ts";
+ * await ensureExactRecordCodec();
+ * ```
+ */
+export function ensureExactRecordCodec(): Promise<void> {
+  checked ??= assertKafkajsPatched();
+  return checked;
 }

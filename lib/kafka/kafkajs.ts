@@ -7,7 +7,7 @@
  * @module
  */
 
-import { assertKafkajsPatched, HEADER_LIST } from "./_kafkajs_patch.ts";
+import { assertKafkajsPatched, ensureExactRecordCodec, HEADER_LIST } from "./_kafkajs_patch.ts";
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -32,6 +32,7 @@ export {
   CompressionTypes,
   ConfigResourceTypes,
   ConfigSource,
+  ensureExactRecordCodec,
   HEADER_LIST,
   Kafka,
   logLevel,

@@ -13,6 +13,7 @@ import { KraftoverError } from "../errors.ts";
 import type { KafkaConnection } from "./connect.ts";
 import { createLowLevelCluster } from "./_low_level_cluster.ts";
 import type { DecodedRecord, KafkajsBroker } from "./_low_level_cluster.ts";
+import { ensureExactRecordCodec } from "./kafkajs.ts";
 import type { FetchedBatchInfo, RawHeader } from "./kafkajs.ts";
 import { delay } from "../retry.ts";
 
@@ -113,6 +114,7 @@ function isRetriableKafkaError(error: unknown): boolean {
  * ```
  */
 export async function createSourceReader(connection: KafkaConnection): Promise<SourceReader> {
+  await ensureExactRecordCodec();
   const cluster = createLowLevelCluster(connection);
   try {
     await cluster.connect();

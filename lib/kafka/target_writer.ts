@@ -9,7 +9,7 @@
 import type { Buffer } from "node:buffer";
 import { KraftoverError } from "../errors.ts";
 import type { KafkaConnection } from "./connect.ts";
-import { CompressionTypes, HEADER_LIST } from "./kafkajs.ts";
+import { CompressionTypes, ensureExactRecordCodec, HEADER_LIST } from "./kafkajs.ts";
 import type { Producer } from "./kafkajs.ts";
 import type { CopyRecord } from "./source_reader.ts";
 
@@ -99,6 +99,7 @@ export async function createTargetWriter(
   connection: KafkaConnection,
   options: CreateTargetWriterOptions = {},
 ): Promise<TargetWriter> {
+  await ensureExactRecordCodec();
   let producer: Producer | undefined = await connection.producer({ idempotent: true });
   const compression = COMPRESSION[options.compression ?? "none"];
 
