@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig, migrationStatus } from "./mod.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/m.yaml`, [
@@ -19,7 +20,7 @@
  * ].join("\n"));
  * const { config } = await loadConfig(`${dir}/m.yaml`);
  * const status = await migrationStatus(`${dir}/journal`);
- * console.assert(config.seed.via === "direct" && status.state === "planned");
+ * assert.ok(config.seed.via === "direct" && status.state === "planned");
  * ```
  *
  * @module

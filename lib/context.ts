@@ -84,6 +84,7 @@ export interface CreateMigrationContextOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMigrationContext } from "./context.ts";
  * import { parseConfigText } from "./config/load_config.ts";
  * const { config } = await parseConfigText(
@@ -92,7 +93,7 @@ export interface CreateMigrationContextOptions {
  *   { env: {} },
  * );
  * const ctx = createMigrationContext(config, { journalDir: await Deno.makeTempDir() });
- * console.assert(ctx.config.seed.via === "direct");
+ * assert.ok(ctx.config.seed.via === "direct");
  * await ctx.close();
  * ```
  */

@@ -97,12 +97,13 @@ export interface KraftoverErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KraftoverError } from "./errors.ts";
  * const err = new KraftoverError("KAFKA_TIMEOUT", "Cannot reach broker: timed out", {
  *   phase: "seed",
  *   retriable: true,
  * });
- * console.assert(err.code === "KAFKA_TIMEOUT" && err.retriable);
+ * assert.ok(err.code === "KAFKA_TIMEOUT" && err.retriable);
  * ```
  */
 export class KraftoverError extends Error {
@@ -155,9 +156,10 @@ const EXIT_3: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exitCodeFor, KraftoverError } from "./errors.ts";
- * console.assert(exitCodeFor(new KraftoverError("CONFIG_INVALID", "Bad")) === 2);
- * console.assert(exitCodeFor(new Error("boom")) === 1);
+ * assert.ok(exitCodeFor(new KraftoverError("CONFIG_INVALID", "Bad")) === 2);
+ * assert.ok(exitCodeFor(new Error("boom")) === 1);
  * ```
  */
 export function exitCodeFor(error: unknown): number {
@@ -173,9 +175,10 @@ export function exitCodeFor(error: unknown): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isKraftoverError, KraftoverError } from "./errors.ts";
  * const e: unknown = new KraftoverError("USAGE", "Bad flag");
- * console.assert(isKraftoverError(e, "USAGE"));
+ * assert.ok(isKraftoverError(e, "USAGE"));
  * ```
  */
 export function isKraftoverError(
@@ -190,8 +193,9 @@ export function isKraftoverError(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorMessage } from "./errors.ts";
- * console.assert(errorMessage(new Error("x")) === "x");
+ * assert.ok(errorMessage(new Error("x")) === "x");
  * ```
  */
 export function errorMessage(error: unknown): string {

@@ -110,10 +110,11 @@ export interface ReadJournalResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readJournal } from "./journal.ts";
  * const dir = await Deno.makeTempDir();
  * const { records } = await readJournal(dir);
- * console.assert(records.length === 0);
+ * assert.ok(records.length === 0);
  * ```
  */
 export async function readJournal(dir: string): Promise<ReadJournalResult> {
@@ -141,10 +142,11 @@ export async function readJournal(dir: string): Promise<ReadJournalResult> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJournal } from "./journal.ts";
  * const text = '{"seq":1,"ts":"2026-01-01T00:00:00Z","type":"note","level":"info","message":"hi"}\n{"seq":2,';
  * const r = parseJournal(new TextEncoder().encode(text), "j");
- * console.assert(r.records.length === 1 && r.tornLine === 2);
+ * assert.ok(r.records.length === 1 && r.tornLine === 2);
  * ```
  */
 export function parseJournal(bytes: Uint8Array, name: string): ReadJournalResult {
@@ -207,9 +209,10 @@ function isRecord(value: unknown): value is JournalRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replayState } from "./journal.ts";
  * const s = replayState([]);
- * console.assert(s.state === "planned" && s.migrationId === undefined);
+ * assert.ok(s.state === "planned" && s.migrationId === undefined);
  * ```
  */
 export function replayState(records: readonly JournalRecord[]): JournalState {
@@ -286,11 +289,12 @@ export interface Journal extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openJournal } from "./journal.ts";
  * const dir = await Deno.makeTempDir();
  * const journal = await openJournal(dir, { migrationId: "mig-example" });
  * await journal.transition("precheck");
- * console.assert(journal.state.state === "precheck");
+ * assert.ok(journal.state.state === "precheck");
  * await journal.close();
  * ```
  */
@@ -460,8 +464,9 @@ export async function openJournal(dir: string, options: OpenJournalOptions = {})
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateMigrationId } from "./journal.ts";
- * console.assert(/^mig-\d{8}-[0-9a-f]{8}$/.test(generateMigrationId(new Date())));
+ * assert.ok(/^mig-\d{8}-[0-9a-f]{8}$/.test(generateMigrationId(new Date())));
  * ```
  */
 export function generateMigrationId(now: Date): string {

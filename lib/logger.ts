@@ -60,8 +60,9 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { colorWanted } from "./logger.ts";
- * console.assert(typeof colorWanted(Deno.stderr) === "boolean");
+ * assert.ok(typeof colorWanted(Deno.stderr) === "boolean");
  * ```
  */
 export function colorWanted(stream: { isTerminal(): boolean }): boolean {
@@ -91,11 +92,12 @@ function formatValue(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./logger.ts";
  * const lines: string[] = [];
  * const log = createLogger({ format: "json", sink: (l) => lines.push(l) });
  * log.child({ phase: "seed" }).info("Partition done", { partition: 3 });
- * console.assert(JSON.parse(lines[0]!).partition === 3);
+ * assert.ok(JSON.parse(lines[0]!).partition === 3);
  * ```
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -137,10 +139,11 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMemoryLogger } from "./logger.ts";
  * const { logger, lines } = createMemoryLogger();
  * logger.warn("Careful");
- * console.assert(lines[0]!.includes("Careful"));
+ * assert.ok(lines[0]!.includes("Careful"));
  * ```
  */
 export function createMemoryLogger(

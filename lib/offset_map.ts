@@ -34,8 +34,9 @@ export type PartitionKey = `${string}/${number}`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { partitionKey } from "./offset_map.ts";
- * console.assert(partitionKey("orders", 3) === "orders/3");
+ * assert.ok(partitionKey("orders", 3) === "orders/3");
  * ```
  */
 export function partitionKey(topic: string, partition: number): PartitionKey {
@@ -48,8 +49,9 @@ export function partitionKey(topic: string, partition: number): PartitionKey {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePartitionKey } from "./offset_map.ts";
- * console.assert(parsePartitionKey("a.b/7").partition === 7);
+ * assert.ok(parsePartitionKey("a.b/7").partition === 7);
  * ```
  */
 export function parsePartitionKey(key: string): { topic: string; partition: number } {
@@ -251,9 +253,10 @@ export class OffsetMap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runsOf } from "./offset_map.ts";
  * const runs = runsOf([5, 6, 7, 10, 11], 100);
- * console.assert(JSON.stringify(runs) === "[[5,100,3],[10,103,2]]");
+ * assert.ok(JSON.stringify(runs) === "[[5,100,3],[10,103,2]]");
  * ```
  */
 export function runsOf(sourceOffsets: readonly number[], targetStart: number): OffsetRunTuple[] {

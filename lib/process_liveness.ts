@@ -19,9 +19,10 @@ function isPermissionError(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { processStartTime } from "./process_liveness.ts";
  * const start = processStartTime(Deno.pid);
- * console.assert(start === undefined || /^\d+$/.test(start));
+ * assert.ok(start === undefined || /^\d+$/.test(start));
  * ```
  */
 export function processStartTime(pid: number): string | undefined {
@@ -38,8 +39,9 @@ export function processStartTime(pid: number): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { processState } from "./process_liveness.ts";
- * console.assert(processState(Deno.pid) !== "dead");
+ * assert.ok(processState(Deno.pid) !== "dead");
  * ```
  */
 export function processState(pid: number): ProcessState {

@@ -49,6 +49,7 @@ export interface CreateProgressReporterOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createProgressReporter } from "./progress.ts";
  * import { createMemoryLogger } from "./logger.ts";
  * const { logger, lines } = createMemoryLogger();
@@ -58,7 +59,7 @@ export interface CreateProgressReporterOptions {
  * t = 2000;
  * task.advance(5, 500);
  * task.done();
- * console.assert(lines.some((l) => l.includes('"records":5')));
+ * assert.ok(lines.some((l) => l.includes('"records":5')));
  * ```
  */
 export function createProgressReporter(options: CreateProgressReporterOptions): ProgressReporter {

@@ -58,6 +58,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withRetry } from "./retry.ts";
  * import { KraftoverError } from "./errors.ts";
  * let n = 0;
@@ -65,7 +66,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  *   if (++n < 3) throw new KraftoverError("KAFKA_TIMEOUT", "slow", { retriable: true });
  *   return n;
  * }, { initialDelayMs: 1 });
- * console.assert(v === 3);
+ * assert.ok(v === 3);
  * ```
  */
 export async function withRetry<T>(

@@ -20,9 +20,10 @@ let pattern: RegExp | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactText, registerSecretValue } from "./secret.ts";
  * registerSecretValue("hunter2-long");
- * console.assert(redactText("password=hunter2-long") === "password=[redacted]");
+ * assert.ok(redactText("password=hunter2-long") === "password=[redacted]");
  * ```
  */
 export function registerSecretValue(value: string): void {
@@ -48,10 +49,11 @@ function currentPattern(): RegExp | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Secret } from "./secret.ts";
  * const s = new Secret("s3cr3t-password");
- * console.assert(JSON.stringify({ s }) === '{"s":"[redacted]"}');
- * console.assert(s.reveal() === "s3cr3t-password");
+ * assert.ok(JSON.stringify({ s }) === '{"s":"[redacted]"}');
+ * assert.ok(s.reveal() === "s3cr3t-password");
  * ```
  */
 export class Secret {
@@ -97,8 +99,9 @@ const SECRET_KEY =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redactText } from "./secret.ts";
- * console.assert(redactText("nothing secret") === "nothing secret");
+ * assert.ok(redactText("nothing secret") === "nothing secret");
  * ```
  */
 export function redactText(text: string): string {
@@ -113,9 +116,10 @@ export function redactText(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { redact, Secret } from "./secret.ts";
  * const out = redact({ user: "app", password: "plain-text-pw", nested: { s: new Secret("x-y-z-w") } });
- * console.assert(JSON.stringify(out) === '{"user":"app","password":"[redacted]","nested":{"s":"[redacted]"}}');
+ * assert.ok(JSON.stringify(out) === '{"user":"app","password":"[redacted]","nested":{"s":"[redacted]"}}');
  * ```
  */
 export function redact<T>(value: T): T {

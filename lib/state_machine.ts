@@ -104,9 +104,10 @@ export const COMMAND_FOR_STATE: Readonly<Record<MigrationState, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canTransition } from "./state_machine.ts";
- * console.assert(canTransition("seed", "tail"));
- * console.assert(!canTransition("cutover", "rolled_back"));
+ * assert.ok(canTransition("seed", "tail"));
+ * assert.ok(!canTransition("cutover", "rolled_back"));
  * ```
  */
 export function canTransition(from: MigrationState, to: MigrationState): boolean {
@@ -119,12 +120,13 @@ export function canTransition(from: MigrationState, to: MigrationState): boolean
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertTransition } from "./state_machine.ts";
  * assertTransition("drain_ready", "cutover");
  * try {
  *   assertTransition("finalized", "seed");
  * } catch (e) {
- *   console.assert((e as { code: string }).code === "ILLEGAL_TRANSITION");
+ *   assert.ok((e as { code: string }).code === "ILLEGAL_TRANSITION");
  * }
  * ```
  */
@@ -150,8 +152,9 @@ export function assertTransition(from: MigrationState, to: MigrationState): void
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isMigrationState } from "./state_machine.ts";
- * console.assert(isMigrationState("tail") && !isMigrationState("tailing"));
+ * assert.ok(isMigrationState("tail") && !isMigrationState("tailing"));
  * ```
  */
 export function isMigrationState(value: unknown): value is MigrationState {

@@ -78,9 +78,10 @@ export interface MigrationStatusOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { migrationStatus } from "./status.ts";
  * const report = await migrationStatus(await Deno.makeTempDir());
- * console.assert(report.state === "planned" && report.migrationId === undefined);
+ * assert.ok(report.state === "planned" && report.migrationId === undefined);
  * ```
  */
 export async function migrationStatus(
@@ -123,8 +124,9 @@ function seedProgress(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statusFromRecords } from "./status.ts";
- * console.assert(statusFromRecords([], new Date()).nextAction.includes("execute"));
+ * assert.ok(statusFromRecords([], new Date()).nextAction.includes("execute"));
  * ```
  */
 export function statusFromRecords(records: readonly JournalRecord[], now: Date): StatusReport {

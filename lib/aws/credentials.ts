@@ -52,9 +52,10 @@ function _sdkLogger(logger: Logger) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { credentialsFor } from "./credentials.ts";
  * const provider = credentialsFor({ profile: "migrator" });
- * console.assert(typeof provider === "function");
+ * assert.ok(typeof provider === "function");
  * ```
  */
 export function credentialsFor(

@@ -21,9 +21,10 @@ interface Row {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderConfigReference } from "./config_docs.ts";
  * const md = renderConfigReference();
- * console.assert(md.includes("`cutover.drain_timeout`"));
+ * assert.ok(md.includes("`cutover.drain_timeout`"));
  * ```
  */
 export function renderConfigReference(schema: JsonSchema = configJsonSchema()): string {

@@ -16,9 +16,10 @@ export type JsonSchema = Record<string, unknown>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configJsonSchema } from "./json_schema.ts";
  * const schema = configJsonSchema();
- * console.assert(schema.$schema === "https://json-schema.org/draft/2020-12/schema");
+ * assert.ok(schema.$schema === "https://json-schema.org/draft/2020-12/schema");
  * ```
  */
 export function configJsonSchema(): JsonSchema {

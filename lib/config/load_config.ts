@@ -56,9 +56,10 @@ export class ConfigError extends KraftoverError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatConfigIssue } from "./load_config.ts";
  * const s = formatConfigIssue({ file: "m.yaml", line: 3, column: 5, path: "migration.seed.via", message: "bad" });
- * console.assert(s === "m.yaml:3:5: migration.seed.via: bad");
+ * assert.ok(s === "m.yaml:3:5: migration.seed.via: bad");
  * ```
  */
 export function formatConfigIssue(issue: ConfigIssue): string {
@@ -102,6 +103,7 @@ export interface ParseConfigTextOptions extends LoadConfigOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./load_config.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/m.yaml`, [
@@ -111,8 +113,8 @@ export interface ParseConfigTextOptions extends LoadConfigOptions {
  *   "  seed: { via: direct }",
  * ].join("\n"));
  * const { config } = await loadConfig(`${dir}/m.yaml`);
- * console.assert(config.seed.max_concurrent_partitions === 4);
- * console.assert(config.cutover.drain_timeout === 30 * 60_000);
+ * assert.ok(config.seed.max_concurrent_partitions === 4);
+ * assert.ok(config.cutover.drain_timeout === 30 * 60_000);
  * ```
  */
 export async function loadConfig(
@@ -141,11 +143,12 @@ export async function loadConfig(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError, parseConfigText } from "./load_config.ts";
  * try {
  *   await parseConfigText("migration:\n  sourse: {}\n", { file: "m.yaml" });
  * } catch (e) {
- *   console.assert(e instanceof ConfigError && e.issues[0]!.line === 2);
+ *   assert.ok(e instanceof ConfigError && e.issues[0]!.line === 2);
  * }
  * ```
  */

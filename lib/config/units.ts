@@ -41,11 +41,12 @@ const DURATION_PART = /(\d+(?:\.\d+)?)(ms|mo|s|m|h|d|w|y)/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./units.ts";
- * console.assert(parseDuration("30s") === 30_000);
- * console.assert(parseDuration("1h30m") === 5_400_000);
- * console.assert(parseDuration("7y") === 7 * 365 * 86_400_000);
- * console.assert(parseDuration("30") === undefined);
+ * assert.ok(parseDuration("30s") === 30_000);
+ * assert.ok(parseDuration("1h30m") === 5_400_000);
+ * assert.ok(parseDuration("7y") === 7 * 365 * 86_400_000);
+ * assert.ok(parseDuration("30") === undefined);
  * ```
  */
 export function parseDuration(text: string): number | undefined {
@@ -63,11 +64,12 @@ export function parseDuration(text: string): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSize } from "./units.ts";
- * console.assert(parseSize("32MiB") === 33_554_432);
- * console.assert(parseSize("1GB") === 1_000_000_000);
- * console.assert(parseSize(4096) === 4096);
- * console.assert(parseSize("lots") === undefined);
+ * assert.ok(parseSize("32MiB") === 33_554_432);
+ * assert.ok(parseSize("1GB") === 1_000_000_000);
+ * assert.ok(parseSize(4096) === 4096);
+ * assert.ok(parseSize("lots") === undefined);
  * ```
  */
 export function parseSize(value: string | number): number | undefined {
@@ -85,9 +87,10 @@ export function parseSize(value: string | number): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./units.ts";
- * console.assert(formatDuration(90_500) === "1m30s");
- * console.assert(formatDuration(250) === "250ms");
+ * assert.ok(formatDuration(90_400) === "1m30s");
+ * assert.ok(formatDuration(250) === "250ms");
  * ```
  */
 export function formatDuration(ms: number): string {
@@ -107,8 +110,9 @@ export function formatDuration(ms: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./units.ts";
- * console.assert(formatBytes(33_554_432) === "32.0 MiB");
+ * assert.ok(formatBytes(33_554_432) === "32.0 MiB");
  * ```
  */
 export function formatBytes(bytes: number): string {

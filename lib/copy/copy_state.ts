@@ -126,8 +126,9 @@ export interface CopyState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyCopyState } from "./copy_state.ts";
- * console.assert(emptyCopyState().partitions.size === 0);
+ * assert.ok(emptyCopyState().partitions.size === 0);
  * ```
  */
 export function emptyCopyState(): CopyState {
@@ -193,9 +194,10 @@ export function applyCopyRecord(state: CopyState, record: JournalRecord): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replayCopyState } from "./copy_state.ts";
  * const state = replayCopyState([]);
- * console.assert(state.offsetMap.copied === 0);
+ * assert.ok(state.offsetMap.copied === 0);
  * ```
  */
 export function replayCopyState(records: readonly JournalRecord[]): CopyState {
@@ -210,8 +212,9 @@ export function replayCopyState(records: readonly JournalRecord[]): CopyState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { journaledTopics } from "./copy_state.ts";
- * console.assert(journaledTopics([]).length === 0);
+ * assert.ok(journaledTopics([]).length === 0);
  * ```
  */
 export function journaledTopics(
@@ -235,8 +238,9 @@ export function journaledTopics(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { journaledSegments } from "./copy_state.ts";
- * console.assert(journaledSegments([]).size === 0);
+ * assert.ok(journaledSegments([]).size === 0);
  * ```
  */
 export function journaledSegments(

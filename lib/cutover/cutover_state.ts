@@ -133,8 +133,9 @@ export interface CutoverState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replayCutoverState } from "./cutover_state.ts";
- * console.assert(replayCutoverState([]).sentinels.length === 0);
+ * assert.ok(replayCutoverState([]).sentinels.length === 0);
  * ```
  */
 export function replayCutoverState(records: readonly JournalRecord[]): CutoverState {
@@ -191,8 +192,9 @@ export const SENTINEL_HEADER = "kraftover-sentinel";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sentinelKey } from "./cutover_state.ts";
- * console.assert(sentinelKey("mig-1") === "__kraftover_sentinel__/mig-1");
+ * assert.ok(sentinelKey("mig-1") === "__kraftover_sentinel__/mig-1");
  * ```
  */
 export function sentinelKey(migrationId: string): string {

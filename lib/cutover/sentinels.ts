@@ -23,9 +23,10 @@ import { SENTINEL_HEADER, sentinelKey } from "./cutover_state.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sentinelValue } from "./sentinels.ts";
  * const v = JSON.parse(sentinelValue("mig-1", "orders", 2, new Date(0)));
- * console.assert(v.kraftover === "sentinel" && v.partition === 2);
+ * assert.ok(v.kraftover === "sentinel" && v.partition === 2);
  * ```
  */
 export function sentinelValue(

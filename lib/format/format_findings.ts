@@ -56,6 +56,7 @@ function wrap(text: string, width: number, indent: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatFindings } from "./format_findings.ts";
  * const side = { label: "source", reachable: true, mode: "zookeeper" as const, kafkaVersion: "3.9.x",
  *   brokers: 3, topics: 2, partitions: 6, bytes: 1024, groups: 1, acls: 0 };
@@ -68,7 +69,7 @@ function wrap(text: string, width: number, indent: string): string[] {
  *   source: side, target: { ...side, label: "target", mode: "kraft" },
  *   estimate: {} as never,
  * });
- * console.assert(text.includes("BLOCKERS") && text.includes("B12") && !text.includes("\x1b["));
+ * assert.ok(text.includes("BLOCKERS") && text.includes("B12") && !text.includes("\x1b["));
  * ```
  */
 export function formatFindings(

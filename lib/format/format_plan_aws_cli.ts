@@ -20,10 +20,11 @@ import { configRegion } from "../plan/estimate_cost.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./format_plan_aws_cli.ts";
- * console.assert(shellQuote("plain") === "'plain'");
- * console.assert(shellQuote("it's $HOME") === "'it'\\''s $HOME'");
- * console.assert(shellQuote("") === "''");
+ * assert.ok(shellQuote("plain") === "'plain'");
+ * assert.ok(shellQuote("it's $HOME") === "'it'\\''s $HOME'");
+ * assert.ok(shellQuote("") === "''");
  * ```
  */
 export function shellQuote(value: string): string {
@@ -58,6 +59,7 @@ function roleName(config: MigrationConfig): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatAwsCliScript } from "./format_plan_aws_cli.ts";
  * import { parseConfigText } from "../config/load_config.ts";
  * const { config } = await parseConfigText([
@@ -68,8 +70,8 @@ function roleName(config: MigrationConfig): string | undefined {
  *   "  evidence: { s3_bucket: my-evidence, retention: 7y, object_lock_mode: COMPLIANCE }",
  * ].join("\n"), { env: {} });
  * const script = formatAwsCliScript({ config, migrationId: "mig-1", configFile: "m.yaml" });
- * console.assert(script.startsWith("#!/usr/bin/env bash") && script.includes("set -euo pipefail"));
- * console.assert(script.includes("--object-lock-enabled-for-bucket"));
+ * assert.ok(script.startsWith("#!/usr/bin/env bash") && script.includes("set -euo pipefail"));
+ * assert.ok(script.includes("--object-lock-enabled-for-bucket"));
  * ```
  */
 export function formatAwsCliScript(input: FormatAwsCliScriptInput): string {

@@ -64,6 +64,7 @@ function hookLine(hook: HookEntryConfig): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRunbook } from "./format_plan_runbook.ts";
  * import { buildPlanDocument } from "../plan/plan_document.ts";
  * import { estimateCost } from "../plan/estimate_cost.ts";
@@ -79,7 +80,7 @@ function hookLine(hook: HookEntryConfig): string {
  *   source: { error: "not read" }, target: { error: "not read" }, estimate,
  * });
  * const md = formatRunbook({ plan, config, estimate, configFile: "/etc/kraftover/m.yaml" });
- * console.assert(md.includes("kraftover cutover --config '/etc/kraftover/m.yaml'"));
+ * assert.ok(md.includes("kraftover cutover --config '/etc/kraftover/m.yaml'"));
  * ```
  */
 export function formatRunbook(input: FormatRunbookInput): string {

@@ -12,9 +12,10 @@ import { formatBytes, formatDuration } from "../config/units.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatStatus } from "./format_status.ts";
  * import { statusFromRecords } from "../status.ts";
- * console.assert(formatStatus(statusFromRecords([], new Date())).includes("planned"));
+ * assert.ok(formatStatus(statusFromRecords([], new Date())).includes("planned"));
  * ```
  */
 export function formatStatus(report: StatusReport): string {

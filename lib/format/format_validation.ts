@@ -30,6 +30,7 @@ const RESET = "\x1b[0m";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatValidation } from "./format_validation.ts";
  * const text = formatValidation({
  *   migrationId: "mig-1",
@@ -45,7 +46,7 @@ const RESET = "\x1b[0m";
  *       message: "orders[0]: no record at target offset 9", values: {} }],
  *   }],
  * });
- * console.assert(text.includes("FAILED") && text.includes("orders[0]") && !text.includes("\x1b["));
+ * assert.ok(text.includes("FAILED") && text.includes("orders[0]") && !text.includes("\x1b["));
  * ```
  */
 export function formatValidation(

@@ -294,8 +294,9 @@ export class WireError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kafkaErrorName } from "./_wire.ts";
- * console.assert(kafkaErrorName(31) === "CLUSTER_AUTHORIZATION_FAILED");
+ * assert.ok(kafkaErrorName(31) === "CLUSTER_AUTHORIZATION_FAILED");
  * ```
  */
 export function kafkaErrorName(code: number): string {
@@ -534,10 +535,11 @@ export interface DescribeGroupsResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeGroupsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * describeGroupsRequest(["g"]).encode(4, w);
- * console.assert(w.toBuffer().length === 4 + 2 + 1 + 1);
+ * assert.ok(w.toBuffer().length === 4 + 2 + 1 + 1);
  * ```
  */
 export function describeGroupsRequest(
@@ -600,10 +602,11 @@ export interface DescribeLogDirsResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeLogDirsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * describeLogDirsRequest().encode(1, w);
- * console.assert(w.toBuffer().readInt32BE(0) === -1); // null: all topics
+ * assert.ok(w.toBuffer().readInt32BE(0) === -1); // null: all topics
  * ```
  */
 export function describeLogDirsRequest(): WireRequest<DescribeLogDirsResult> {
@@ -651,10 +654,11 @@ export interface OffsetFetchResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { offsetFetchRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * offsetFetchRequest("g").encode(3, w);
- * console.assert(w.toBuffer().readInt32BE(3) === -1);
+ * assert.ok(w.toBuffer().readInt32BE(3) === -1);
  * ```
  */
 export function offsetFetchRequest(groupId: string): WireRequest<OffsetFetchResult> {
@@ -711,10 +715,11 @@ const SCRAM_MECHANISMS: Readonly<Record<number, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeScramCredentialsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * describeScramCredentialsRequest().encode(0, w);
- * console.assert(w.toBuffer().length === 2); // empty user list (all users), no tags
+ * assert.ok(w.toBuffer().length === 2); // empty user list (all users), no tags
  * ```
  */
 export function describeScramCredentialsRequest(): WireRequest<ScramCredentialsResult> {
@@ -765,10 +770,11 @@ export interface ListTransactionsResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listTransactionsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * listTransactionsRequest().encode(0, w);
- * console.assert(w.toBuffer().length === 3);
+ * assert.ok(w.toBuffer().length === 3);
  * ```
  */
 export function listTransactionsRequest(): WireRequest<ListTransactionsResult> {
@@ -816,10 +822,11 @@ export interface ConfigChange {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { incrementalAlterConfigsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * incrementalAlterConfigsRequest(4, "", [{ name: "message.max.bytes", op: "delete" }]).encode(0, w);
- * console.assert(w.toBuffer().length > 10);
+ * assert.ok(w.toBuffer().length > 10);
  * ```
  */
 export function incrementalAlterConfigsRequest(
@@ -890,10 +897,11 @@ export interface DescribedResource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeConfigsRequest, WireWriter } from "./_wire.ts";
  * const w = new WireWriter();
  * describeConfigsRequest([{ type: 2, name: "t" }]).encode(1, w);
- * console.assert(w.toBuffer().length === 4 + 1 + 2 + 1 + 4 + 1);
+ * assert.ok(w.toBuffer().length === 4 + 1 + 2 + 1 + 4 + 1);
  * ```
  */
 export function describeConfigsRequest(

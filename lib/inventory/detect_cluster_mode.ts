@@ -41,12 +41,13 @@ const DESCRIBE_QUORUM = 55;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modeFromApiVersions } from "./detect_cluster_mode.ts";
  * const zk = new Map([[0, { min: 0, max: 9 }], [4, { min: 0, max: 7 }]]);
  * const kraft = new Map([[0, { min: 0, max: 11 }], [55, { min: 0, max: 2 }]]);
- * console.assert(modeFromApiVersions(zk) === "zookeeper");
- * console.assert(modeFromApiVersions(kraft) === "kraft");
- * console.assert(modeFromApiVersions(new Map()) === "unknown");
+ * assert.ok(modeFromApiVersions(zk) === "zookeeper");
+ * assert.ok(modeFromApiVersions(kraft) === "kraft");
+ * assert.ok(modeFromApiVersions(new Map()) === "unknown");
  * ```
  */
 export function modeFromApiVersions(versions: ApiVersionMap): MetadataMode {
@@ -70,10 +71,11 @@ const FLOORS: readonly { version: string; test: (v: ApiVersionMap) => boolean }[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kafkaVersionFloor } from "./detect_cluster_mode.ts";
- * console.assert(kafkaVersionFloor(new Map([[74, { min: 0, max: 0 }]])) === "3.7");
- * console.assert(kafkaVersionFloor(new Map([[1, { min: 4, max: 17 }]])) === "4.0");
- * console.assert(kafkaVersionFloor(new Map()) === null);
+ * assert.ok(kafkaVersionFloor(new Map([[74, { min: 0, max: 0 }]])) === "3.7");
+ * assert.ok(kafkaVersionFloor(new Map([[1, { min: 4, max: 17 }]])) === "4.0");
+ * assert.ok(kafkaVersionFloor(new Map()) === null);
  * ```
  */
 export function kafkaVersionFloor(versions: ApiVersionMap): string | null {
@@ -86,10 +88,11 @@ export function kafkaVersionFloor(versions: ApiVersionMap): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareKafkaVersions } from "./detect_cluster_mode.ts";
- * console.assert(compareKafkaVersions("3.6.0", "3.7") < 0);
- * console.assert(compareKafkaVersions("3.7.x.kraft", "3.7") === 0);
- * console.assert(compareKafkaVersions("4.0", "3.9.2") > 0);
+ * assert.ok(compareKafkaVersions("3.6.0", "3.7") < 0);
+ * assert.ok(compareKafkaVersions("3.7.x.kraft", "3.7") === 0);
+ * assert.ok(compareKafkaVersions("4.0", "3.9.2") > 0);
  * ```
  */
 export function compareKafkaVersions(a: string, b: string): number {
@@ -109,10 +112,11 @@ export function compareKafkaVersions(a: string, b: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { combineModes } from "./detect_cluster_mode.ts";
- * console.assert(combineModes(["kraft", "kraft"]) === "kraft");
- * console.assert(combineModes(["kraft", "zookeeper"]) === "unknown");
- * console.assert(combineModes([]) === "unknown");
+ * assert.ok(combineModes(["kraft", "kraft"]) === "kraft");
+ * assert.ok(combineModes(["kraft", "zookeeper"]) === "unknown");
+ * assert.ok(combineModes([]) === "unknown");
  * ```
  */
 export function combineModes(modes: readonly MetadataMode[]): MetadataMode {

@@ -34,9 +34,10 @@ export interface TopicSelection {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isInternalTopic } from "./select_topics.ts";
- * console.assert(isInternalTopic("__amazon_msk_canary"));
- * console.assert(!isInternalTopic("_schemas"));
+ * assert.ok(isInternalTopic("__amazon_msk_canary"));
+ * assert.ok(!isInternalTopic("_schemas"));
  * ```
  */
 export function isInternalTopic(name: string): boolean {
@@ -48,10 +49,11 @@ export function isInternalTopic(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { anchoredRegExp } from "./select_topics.ts";
- * console.assert(anchoredRegExp("orders\\..*").test("orders.v1"));
- * console.assert(!anchoredRegExp("orders").test("orders.v1"));
- * console.assert(!anchoredRegExp("a|b").test("ab"));
+ * assert.ok(anchoredRegExp("orders\\..*").test("orders.v1"));
+ * assert.ok(!anchoredRegExp("orders").test("orders.v1"));
+ * assert.ok(!anchoredRegExp("a|b").test("ab"));
  * ```
  */
 export function anchoredRegExp(pattern: string): RegExp {
@@ -64,13 +66,14 @@ export function anchoredRegExp(pattern: string): RegExp {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectTopics } from "./select_topics.ts";
  * const s = selectTopics(
  *   ["orders.v1", "orders.tmp", "payments", "__consumer_offsets"],
  *   { include: ["orders\\..*"], exclude: [".*\\.tmp"] },
  * );
- * console.assert(s.selected.join() === "orders.v1");
- * console.assert(s.excluded.map((e) => `${e.name}:${e.reason}`).join() ===
+ * assert.ok(s.selected.join() === "orders.v1");
+ * assert.ok(s.excluded.map((e) => `${e.name}:${e.reason}`).join() ===
  *   "__consumer_offsets:internal,orders.tmp:excluded,payments:not_included");
  * ```
  */
@@ -95,8 +98,9 @@ export function selectTopics(names: Iterable<string>, filter: TopicFilter = {}):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareStrings } from "./select_topics.ts";
- * console.assert(["b", "B", "a"].sort(compareStrings).join("") === "Bab");
+ * assert.ok(["b", "B", "a"].sort(compareStrings).join("") === "Bab");
  * ```
  */
 export function compareStrings(a: string, b: string): number {

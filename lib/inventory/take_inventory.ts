@@ -812,9 +812,10 @@ async function readAcls(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareAcls } from "./take_inventory.ts";
  * const a = { resourceType: "TOPIC", resourceName: "a", patternType: "LITERAL", principal: "User:x", host: "*", operation: "READ", permission: "ALLOW" };
- * console.assert(compareAcls(a, { ...a, resourceName: "b" }) < 0);
+ * assert.ok(compareAcls(a, { ...a, resourceName: "b" }) < 0);
  * ```
  */
 export function compareAcls(a: AclBinding, b: AclBinding): number {

@@ -80,10 +80,11 @@ const zstd: KafkajsCodec = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { registerCodecs } from "./_codecs.ts";
  * const registry: Record<number, () => unknown> = {};
  * registerCodecs(registry, { Snappy: 2, LZ4: 3, ZSTD: 4 });
- * console.assert(typeof registry[4] === "function");
+ * assert.ok(typeof registry[4] === "function");
  * ```
  */
 export function registerCodecs(

@@ -97,10 +97,11 @@ function authAdvice(mode: AuthMode | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classifyKafkaError } from "./classify_error.ts";
  * const e = Object.assign(new Error("Connection error: connect ECONNREFUSED 127.0.0.1:1"), { name: "KafkaJSConnectionError" });
  * const k = classifyKafkaError(e, { cluster: "source", brokers: ["127.0.0.1:1"], tls: false });
- * console.assert(k.code === "KAFKA_UNREACHABLE" && k.retriable);
+ * assert.ok(k.code === "KAFKA_UNREACHABLE" && k.retriable);
  * ```
  */
 export function classifyKafkaError(error: unknown, context: ClassifyContext): KraftoverError {

@@ -98,9 +98,10 @@ export interface KafkaConnection {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { usesTls } from "./connect.ts";
- * console.assert(usesTls({ auth: { mode: "iam" } }));
- * console.assert(!usesTls({ auth: { mode: "scram-sha-512" }, tls: false }));
+ * assert.ok(usesTls({ auth: { mode: "iam" } }));
+ * assert.ok(!usesTls({ auth: { mode: "scram-sha-512" }, tls: false }));
  * ```
  */
 export function usesTls(cluster: Pick<ClusterConfig, "auth" | "tls">): boolean {
@@ -118,8 +119,9 @@ function readPem(path: string | undefined): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sslOptions } from "./connect.ts";
- * console.assert(sslOptions({ auth: { mode: "plaintext" }, client_id: "k" }) === undefined);
+ * assert.ok(sslOptions({ auth: { mode: "plaintext" }, client_id: "k" }) === undefined);
  * ```
  */
 export function sslOptions(cluster: ClusterConfig): KafkaConfig["ssl"] {
@@ -146,8 +148,9 @@ export function sslOptions(cluster: ClusterConfig): KafkaConfig["ssl"] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clusterRegion } from "./connect.ts";
- * console.assert(clusterRegion({ region: "eu-west-1", auth: { mode: "iam" }, client_id: "k" }) === "eu-west-1");
+ * assert.ok(clusterRegion({ region: "eu-west-1", auth: { mode: "iam" }, client_id: "k" }) === "eu-west-1");
  * ```
  */
 export function clusterRegion(cluster: ClusterConfig): string | undefined {
@@ -274,8 +277,9 @@ export interface SaslOptionsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { saslOptions } from "./connect.ts";
- * console.assert(saslOptions({ auth: { mode: "mtls" }, client_id: "k" }) === undefined);
+ * assert.ok(saslOptions({ auth: { mode: "mtls" }, client_id: "k" }) === undefined);
  * ```
  */
 export function saslOptions(
@@ -332,9 +336,10 @@ export function saslOptions(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveBootstrapServers } from "./connect.ts";
  * const b = await resolveBootstrapServers({ bootstrap_servers: ["a:1"], auth: { mode: "plaintext" }, client_id: "k" });
- * console.assert(b[0] === "a:1");
+ * assert.ok(b[0] === "a:1");
  * ```
  */
 export async function resolveBootstrapServers(

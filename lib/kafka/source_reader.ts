@@ -320,12 +320,13 @@ export function decodeChunk(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { holesIn } from "./source_reader.ts";
  * import { Buffer } from "node:buffer";
  * const rec = (offset: number) => ({ offset, timestamp: "0", key: null, value: Buffer.from("v"), headers: [] });
  * const chunk = { records: [rec(0), rec(3)], aborted: [[1, 2] as const], control: [[4, 5] as const] };
  * const h = holesIn(chunk, 0, 6);
- * console.assert(h.aborted === 1 && h.control === 1 && h.absent === 2);
+ * assert.ok(h.aborted === 1 && h.control === 1 && h.absent === 2);
  * ```
  */
 export function holesIn(

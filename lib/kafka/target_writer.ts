@@ -40,8 +40,9 @@ export interface TargetWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recordSize } from "./target_writer.ts";
- * console.assert(recordSize({ offset: 0, timestamp: "0", key: null, value: null, headers: [] }) > 0);
+ * assert.ok(recordSize({ offset: 0, timestamp: "0", key: null, value: null, headers: [] }) > 0);
  * ```
  */
 export function recordSize(record: CopyRecord): number {
@@ -55,10 +56,11 @@ export function recordSize(record: CopyRecord): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitBatches } from "./target_writer.ts";
  * import { Buffer } from "node:buffer";
  * const r = (n: number) => ({ offset: n, timestamp: "0", key: null, value: Buffer.alloc(100), headers: [] });
- * console.assert(splitBatches([r(0), r(1), r(2)], 300).length === 2);
+ * assert.ok(splitBatches([r(0), r(1), r(2)], 320).length === 2);
  * ```
  */
 export function splitBatches(records: readonly CopyRecord[], maxBytes: number): CopyRecord[][] {

@@ -69,8 +69,9 @@ export interface MskClientForOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { regionOfArn } from "./msk_api.ts";
- * console.assert(regionOfArn("arn:aws:kafka:eu-west-1:123456789012:cluster/a/b") === "eu-west-1");
+ * assert.ok(regionOfArn("arn:aws:kafka:eu-west-1:123456789012:cluster/a/b") === "eu-west-1");
  * ```
  */
 export function regionOfArn(arn: string): string | undefined {
@@ -216,8 +217,9 @@ const BOOTSTRAP_FIELD_NAMES: Record<BootstrapBrokersField, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bootstrapBrokersField } from "./msk_api.ts";
- * console.assert(bootstrapBrokersField({ auth: { mode: "mtls" } }) === "BootstrapBrokerStringTls");
+ * assert.ok(bootstrapBrokersField({ auth: { mode: "mtls" } }) === "BootstrapBrokerStringTls");
  * ```
  */
 export function bootstrapBrokersField(

@@ -74,8 +74,9 @@ export interface RollbackReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rollbackRefusal } from "./rollback.ts";
- * console.assert(rollbackRefusal("validating").includes("committed on the target"));
+ * assert.ok(rollbackRefusal("validating").includes("committed on the target"));
  * ```
  */
 export function rollbackRefusal(state: MigrationState, failedFrom?: MigrationState): string {

@@ -74,10 +74,11 @@ const PRICE_KEYS: readonly (keyof Prices)[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { priceTable } from "./estimate_cost.ts";
  * const t = priceTable({ s3_put_per_1000: 0.0054, date: "2026-03-01" });
- * console.assert(t.prices.s3_put_per_1000 === 0.0054 && t.date === "2026-03-01");
- * console.assert(t.overridden.join() === "date,s3_put_per_1000");
+ * assert.ok(t.prices.s3_put_per_1000 === 0.0054 && t.date === "2026-03-01");
+ * assert.ok(t.overridden.join() === "date,s3_put_per_1000");
  * ```
  */
 export function priceTable(pricing: MigrationConfig["pricing"]): PriceTable {
@@ -123,9 +124,10 @@ const GB = 1e9;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultSeedBytesPerSecond } from "./estimate_cost.ts";
- * console.assert(defaultSeedBytesPerSecond(4) === 40 * 1024 * 1024);
- * console.assert(defaultSeedBytesPerSecond(64) === 100 * 1024 * 1024);
+ * assert.ok(defaultSeedBytesPerSecond(4) === 40 * 1024 * 1024);
+ * assert.ok(defaultSeedBytesPerSecond(64) === 100 * 1024 * 1024);
  * ```
  */
 export function defaultSeedBytesPerSecond(maxConcurrentPartitions: number): number {
@@ -217,9 +219,10 @@ function round4(n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configRegion } from "./estimate_cost.ts";
- * console.assert(configRegion({ cluster_arn: "arn:aws:kafka:eu-west-1:123456789012:cluster/a/b", auth: { mode: "iam" }, client_id: "k" }) === "eu-west-1");
- * console.assert(configRegion({ bootstrap_servers: ["a:1"], auth: { mode: "plaintext" }, client_id: "k" }) === null);
+ * assert.ok(configRegion({ cluster_arn: "arn:aws:kafka:eu-west-1:123456789012:cluster/a/b", auth: { mode: "iam" }, client_id: "k" }) === "eu-west-1");
+ * assert.ok(configRegion({ bootstrap_servers: ["a:1"], auth: { mode: "plaintext" }, client_id: "k" }) === null);
  * ```
  */
 export function configRegion(cluster: MigrationConfig["source"]): string | null {
@@ -240,6 +243,7 @@ export function configRegion(cluster: MigrationConfig["source"]): string | null 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { estimateCost } from "./estimate_cost.ts";
  * import { parseConfigText } from "../config/load_config.ts";
  * const { config } = await parseConfigText(
@@ -248,7 +252,7 @@ export function configRegion(cluster: MigrationConfig["source"]): string | null 
  *   { env: {} },
  * );
  * const e = estimateCost({ config });
- * console.assert(e.inputs.bytes === null && e.cost.total === 0);
+ * assert.ok(e.inputs.bytes === null && e.cost.total === 0);
  * ```
  */
 export function estimateCost(input: EstimateCostInput): CostEstimate {

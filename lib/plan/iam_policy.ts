@@ -86,10 +86,11 @@ function parseClusterArn(arn: string | undefined): ClusterArnParts | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { regexToIamGlob } from "./iam_policy.ts";
- * console.assert(regexToIamGlob("orders\\..*") === "orders.*");
- * console.assert(regexToIamGlob("payments") === "payments");
- * console.assert(regexToIamGlob("(a|b)-.*") === "*");
+ * assert.ok(regexToIamGlob("orders\\..*") === "orders.*");
+ * assert.ok(regexToIamGlob("payments") === "payments");
+ * assert.ok(regexToIamGlob("(a|b)-.*") === "*");
  * ```
  */
 export function regexToIamGlob(pattern: string): string {
@@ -131,6 +132,7 @@ function sortedUnique(items: Iterable<string>): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildIamPolicy } from "./iam_policy.ts";
  * import { parseConfigText } from "../config/load_config.ts";
  * const { config } = await parseConfigText([
@@ -141,7 +143,7 @@ function sortedUnique(items: Iterable<string>): string[] {
  * ].join("\n"), { env: {} });
  * const { policy } = buildIamPolicy({ config, topics: ["orders"], groups: ["billing"] });
  * const read = policy.Statement.find((s) => s.Sid === "SourceTopicsRead")!;
- * console.assert(read.Resource[0] === "arn:aws:kafka:eu-west-1:123456789012:topic/old/abc-1/orders");
+ * assert.ok(read.Resource[0] === "arn:aws:kafka:eu-west-1:123456789012:topic/old/abc-1/orders");
  * ```
  */
 export function buildIamPolicy(
@@ -163,8 +165,9 @@ export function buildIamPolicy(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { policySize } from "./iam_policy.ts";
- * console.assert(policySize({ Version: "2012-10-17", Statement: [] }) === 39);
+ * assert.ok(policySize({ Version: "2012-10-17", Statement: [] }) === 39);
  * ```
  */
 export function policySize(policy: IamPolicyDocument): number {
@@ -372,9 +375,10 @@ function buildWith(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizedPrefix } from "./iam_policy.ts";
- * console.assert(normalizedPrefix("/zk-to-kraft/") === "zk-to-kraft/");
- * console.assert(normalizedPrefix("") === "");
+ * assert.ok(normalizedPrefix("/zk-to-kraft/") === "zk-to-kraft/");
+ * assert.ok(normalizedPrefix("") === "");
  * ```
  */
 export function normalizedPrefix(prefix: string | undefined): string {

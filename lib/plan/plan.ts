@@ -105,6 +105,7 @@ export interface PlanReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMigrationContext } from "../context.ts";
  * import { parseConfigText } from "../config/load_config.ts";
  * import { plan } from "./plan.ts";
@@ -118,7 +119,7 @@ export interface PlanReport {
  * const dir = await Deno.makeTempDir();
  * const ctx = createMigrationContext(config, { journalDir: `${dir}/journal` });
  * const report = await plan(ctx, { format: "cost", outDir: dir, inventory: false });
- * console.assert(report.files[0]!.name === "cost-estimate.json");
+ * assert.ok(report.files[0]!.name === "cost-estimate.json");
  * await ctx.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -357,6 +357,7 @@ function planCluster(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildPlanDocument, planDocumentSchema } from "./plan_document.ts";
  * import { estimateCost } from "./estimate_cost.ts";
  * import { parseConfigText } from "../config/load_config.ts";
@@ -370,7 +371,7 @@ function planCluster(
  *   source: { error: "unreachable" }, target: { error: "unreachable" }, estimate: estimateCost({ config }),
  * });
  * planDocumentSchema.parse(doc);
- * console.assert(doc.inventory.source.read === false && doc.topics.length === 0);
+ * assert.ok(doc.inventory.source.read === false && doc.topics.length === 0);
  * ```
  */
 export function buildPlanDocument(input: BuildPlanDocumentInput): PlanDocument {

@@ -94,9 +94,10 @@ const SCHEMAS: Readonly<Record<PlanJsonFile, z.ZodType>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planFileJsonSchema } from "./validate_plan_file.ts";
  * const s = planFileJsonSchema("cost-estimate.json") as { required: string[] };
- * console.assert(s.required.includes("price_table"));
+ * assert.ok(s.required.includes("price_table"));
  * ```
  */
 export function planFileJsonSchema(name: PlanJsonFile): Record<string, unknown> {
@@ -109,12 +110,13 @@ export function planFileJsonSchema(name: PlanJsonFile): Record<string, unknown> 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validatePlanFile } from "./validate_plan_file.ts";
  * const policy = validatePlanFile("iam-policy-concrete.json", JSON.stringify({
  *   Version: "2012-10-17",
  *   Statement: [{ Sid: "A", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] }],
  * }));
- * console.assert((policy as { Version: string }).Version === "2012-10-17");
+ * assert.ok((policy as { Version: string }).Version === "2012-10-17");
  * ```
  */
 export function validatePlanFile(name: PlanJsonFile, text: string): unknown {

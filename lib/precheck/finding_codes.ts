@@ -57,9 +57,10 @@ export interface FindingCodeInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FINDING_CODES } from "./finding_codes.ts";
- * console.assert(FINDING_CODES.B12.severity === "blocker");
- * console.assert(Object.keys(FINDING_CODES).length === 32);
+ * assert.ok(FINDING_CODES.B12.severity === "blocker");
+ * assert.ok(Object.keys(FINDING_CODES).length === 32);
  * ```
  */
 export const FINDING_CODES: Readonly<Record<FindingCode, FindingCodeInfo>> = {

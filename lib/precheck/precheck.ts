@@ -252,9 +252,10 @@ export async function precheck(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { precheckBlockedError } from "./precheck.ts";
  * const e = precheckBlockedError({ findings: [{ code: "B12", severity: "blocker" }] });
- * console.assert(e.code === "PRECHECK_BLOCKED" && e.message.includes("B12"));
+ * assert.ok(e.code === "PRECHECK_BLOCKED" && e.message.includes("B12"));
  * ```
  */
 export function precheckBlockedError(

@@ -39,9 +39,10 @@ async function versionOf(java: string): Promise<number | undefined> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJavaMajor } from "./_java.ts";
- * console.assert(parseJavaMajor('openjdk version "17.0.15" 2025-04-15') === 17);
- * console.assert(parseJavaMajor('java version "1.8.0_392"') === 8);
+ * assert.ok(parseJavaMajor('openjdk version "17.0.15" 2025-04-15') === 17);
+ * assert.ok(parseJavaMajor('java version "1.8.0_392"') === 8);
  * ```
  */
 export function parseJavaMajor(text: string): number | undefined {

@@ -78,6 +78,7 @@ function majorOf(version: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { brokerProperties } from "./_kafka_config.ts";
  * const ports = { internal: 1, controller: 2, plaintext: 3, scram: 4, mtls: 5, iam: 6 };
  * const text = brokerProperties({
@@ -85,7 +86,7 @@ function majorOf(version: string): number {
  *   keystore: "/k.p12", keystorePassword: "pw", caFile: "/ca.pem", iamIdentitiesFile: "/i",
  *   region: "eu-west-1", superUsers: ["User:ANONYMOUS"],
  * });
- * console.assert(text.includes("controller.quorum.voters=1@127.0.0.1:2"));
+ * assert.ok(text.includes("controller.quorum.voters=1@127.0.0.1:2"));
  * ```
  */
 export function brokerProperties(input: BrokerPropertiesInput): string {
@@ -229,9 +230,10 @@ export interface JvmArgsInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jvmArgs } from "./_kafka_config.ts";
  * const a = jvmArgs({ classpath: ["/l/*"], mainClass: "kafka.Kafka", args: ["s.properties"], heapMb: 512 });
- * console.assert(a.includes("-Xmx512m") && a.at(-1) === "s.properties");
+ * assert.ok(a.includes("-Xmx512m") && a.at(-1) === "s.properties");
  * ```
  */
 export function jvmArgs(input: JvmArgsInput): string[] {

@@ -26,8 +26,9 @@ const SLF4J_SIMPLE_VERSION = "1.7.36";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sandboxCacheDir } from "./_maven.ts";
- * console.assert(sandboxCacheDir().length > 0);
+ * assert.ok(sandboxCacheDir().length > 0);
  * ```
  */
 export function sandboxCacheDir(): string {
@@ -44,8 +45,9 @@ export function sandboxCacheDir(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kafkaPom } from "./_maven.ts";
- * console.assert(kafkaPom("3.9.2").includes("<version>3.9.2</version>"));
+ * assert.ok(kafkaPom("3.9.2").includes("<version>3.9.2</version>"));
  * ```
  */
 export function kafkaPom(version: string): string {

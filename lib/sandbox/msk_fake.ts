@@ -166,10 +166,11 @@ async function register(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mskFakeHandler } from "./msk_fake.ts";
  * const handle = mskFakeHandler(new Map());
  * const res = await handle(new Request("http://x/api/v2/clusters/" + encodeURIComponent("arn:aws:kafka:eu-west-1:000000000000:cluster/a/b")));
- * console.assert(res.status === 404 && res.headers.get("x-amzn-errortype") === "NotFoundException");
+ * assert.ok(res.status === 404 && res.headers.get("x-amzn-errortype") === "NotFoundException");
  * ```
  */
 export function mskFakeHandler(
@@ -232,10 +233,11 @@ export function mskFakeHandler(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serveMskFake } from "./msk_fake.ts";
  * const fake = serveMskFake();
  * const res = await fetch(`${fake.endpoint}/_fake/health`);
- * console.assert(res.ok);
+ * assert.ok(res.ok);
  * await res.body?.cancel();
  * await fake.shutdown();
  * ```

@@ -77,8 +77,9 @@ export interface BuildFakeClusterOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isKraftMskVersion } from "./msk_fake_cluster.ts";
- * console.assert(isKraftMskVersion("3.9.x.kraft") && !isKraftMskVersion("3.9.x"));
+ * assert.ok(isKraftMskVersion("3.9.x.kraft") && !isKraftMskVersion("3.9.x"));
  * ```
  */
 export function isKraftMskVersion(kafkaVersion: string): boolean {
@@ -97,10 +98,11 @@ function madeUpBrokers(name: string, region: string, count: number, port: number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildFakeCluster } from "./msk_fake_cluster.ts";
  * const c = buildFakeCluster({ name: "old", kafkaVersion: "3.6.0" });
- * console.assert(c.cluster.clusterType === "PROVISIONED");
- * console.assert(c.cluster.clusterArn.startsWith("arn:aws:kafka:eu-west-1:000000000000:cluster/old/"));
+ * assert.ok(c.cluster.clusterType === "PROVISIONED");
+ * assert.ok(c.cluster.clusterArn.startsWith("arn:aws:kafka:eu-west-1:000000000000:cluster/old/"));
  * ```
  */
 export function buildFakeCluster(options: BuildFakeClusterOptions): MskFakeCluster {

@@ -191,7 +191,7 @@ export async function sandboxStatus(
  * ```ts ignore
  * import { sandboxDown } from "./sandbox.ts";
  * const report = await sandboxDown();
- * console.assert(report.portsStillOpen.length === 0);
+ * if (report.portsStillOpen.length > 0) throw new Error("ports left open");
  * ```
  */
 export async function sandboxDown(options: SandboxDownOptions = {}): Promise<SandboxDownReport> {

@@ -29,8 +29,9 @@ export const SANDBOX_STATE_FILE = "sandbox.json";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultSandboxDir } from "./sandbox_info.ts";
- * console.assert(defaultSandboxDir().length > 0);
+ * assert.ok(defaultSandboxDir().length > 0);
  * ```
  */
 export function defaultSandboxDir(): string {

@@ -131,6 +131,7 @@ export type SegmentDescription = Omit<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeSegment, encodeSegment } from "./segment.ts";
  * import { Buffer } from "node:buffer";
  * const bytes = encodeSegment({
@@ -138,7 +139,7 @@ export type SegmentDescription = Omit<
  *   aborted: [], control: [[1, 2]], compression: "zstd",
  * }, [{ offset: 0, timestamp: "1700000000000", key: null, value: Buffer.from("v"), headers: [["h", null]] }]);
  * const { header, records } = decodeSegment(bytes);
- * console.assert(header.record_count === 1 && records[0]!.headers[0]![1] === null);
+ * assert.ok(header.record_count === 1 && records[0]!.headers[0]![1] === null);
  * ```
  */
 export function encodeSegment(
@@ -272,8 +273,9 @@ export function decodeSegment(bytes: Uint8Array): Segment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { segmentSha256 } from "./segment.ts";
- * console.assert(segmentSha256(new Uint8Array()).length === 64);
+ * assert.ok(segmentSha256(new Uint8Array()).length === 64);
  * ```
  */
 export function segmentSha256(bytes: Uint8Array): string {
@@ -286,8 +288,9 @@ export function segmentSha256(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { segmentKey } from "./segment.ts";
- * console.assert(segmentKey("m", "t", 3, 12) === "segments/m/t/3/000000000012.seg");
+ * assert.ok(segmentKey("m", "t", 3, 12) === "segments/m/t/3/000000000012.seg");
  * ```
  */
 export function segmentKey(

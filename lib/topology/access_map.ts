@@ -186,11 +186,12 @@ function unmappedReason(b: AclBinding): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iamActionsForAcl } from "./access_map.ts";
  * const b = { resourceType: "TOPIC", resourceName: "t", patternType: "LITERAL", principal: "User:a", host: "*", operation: "READ", permission: "ALLOW" };
- * console.assert(iamActionsForAcl(b).join() === "kafka-cluster:DescribeTopic,kafka-cluster:ReadData");
- * console.assert(iamActionsForAcl({ ...b, permission: "DENY" }).join() === "kafka-cluster:ReadData");
- * console.assert(iamActionsForAcl({ ...b, resourceType: "GROUP" }).join() === "kafka-cluster:AlterGroup,kafka-cluster:DescribeGroup");
+ * assert.ok(iamActionsForAcl(b).join() === "kafka-cluster:DescribeTopic,kafka-cluster:ReadData");
+ * assert.ok(iamActionsForAcl({ ...b, permission: "DENY" }).join() === "kafka-cluster:ReadData");
+ * assert.ok(iamActionsForAcl({ ...b, resourceType: "GROUP" }).join() === "kafka-cluster:AlterGroup,kafka-cluster:DescribeGroup");
  * ```
  */
 export function iamActionsForAcl(b: AclBinding): string[] {
@@ -310,14 +311,15 @@ function sortedUnique(items: Iterable<string>): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildAccessMap } from "./access_map.ts";
  * const map = buildAccessMap({
  *   bindings: [{ resourceType: "TOPIC", resourceName: "orders.", patternType: "PREFIXED", principal: "User:app", host: "*", operation: "READ", permission: "ALLOW" }],
  *   target: { cluster_arn: "arn:aws:kafka:eu-west-1:123456789012:cluster/new/abc-1" },
  * });
  * const p = map.principals[0]!;
- * console.assert(p.mappings[0]!.resources[0] === "arn:aws:kafka:eu-west-1:123456789012:topic/new/abc-1/orders.*");
- * console.assert(p.policy.Statement.some((s) => s.Action.includes("kafka-cluster:Connect")));
+ * assert.ok(p.mappings[0]!.resources[0] === "arn:aws:kafka:eu-west-1:123456789012:topic/new/abc-1/orders.*");
+ * assert.ok(p.policy.Statement.some((s) => s.Action.includes("kafka-cluster:Connect")));
  * ```
  */
 export function buildAccessMap(input: BuildAccessMapInput): AccessMap {
@@ -536,10 +538,11 @@ function statements(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { accessMapJson, buildAccessMap } from "./access_map.ts";
  * const map = buildAccessMap({ bindings: [], target: {} });
- * console.assert(accessMapJson(map) === accessMapJson(buildAccessMap({ bindings: [], target: {} })));
- * console.assert(accessMapJson(map).endsWith("}\n"));
+ * assert.ok(accessMapJson(map) === accessMapJson(buildAccessMap({ bindings: [], target: {} })));
+ * assert.ok(accessMapJson(map).endsWith("}\n"));
  * ```
  */
 export function accessMapJson(map: AccessMap): string {

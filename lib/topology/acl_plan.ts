@@ -32,11 +32,12 @@ import { compareAcls } from "../inventory/take_inventory.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isMskInternalPrincipal } from "./acl_plan.ts";
- * console.assert(isMskInternalPrincipal("User:CN=*.old.abc123.c4.kafka.us-east-1.amazonaws.com"));
- * console.assert(isMskInternalPrincipal("User:CN=b-1.old.x.c2.kafka.cn-north-1.amazonaws.com.cn,O=Amazon"));
- * console.assert(!isMskInternalPrincipal("User:CN=orders-service,O=Example"));
- * console.assert(!isMskInternalPrincipal("User:alice"));
+ * assert.ok(isMskInternalPrincipal("User:CN=*.old.abc123.c4.kafka.us-east-1.amazonaws.com"));
+ * assert.ok(isMskInternalPrincipal("User:CN=b-1.old.x.c2.kafka.cn-north-1.amazonaws.com.cn,O=Amazon"));
+ * assert.ok(!isMskInternalPrincipal("User:CN=orders-service,O=Example"));
+ * assert.ok(!isMskInternalPrincipal("User:alice"));
  * ```
  */
 export function isMskInternalPrincipal(principal: string): boolean {
@@ -52,10 +53,11 @@ export function isMskInternalPrincipal(principal: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { skippedPrincipalReason } from "./acl_plan.ts";
- * console.assert(skippedPrincipalReason("User:ANONYMOUS", ["User:ANONYMOUS"]) === "skip_principals");
- * console.assert(skippedPrincipalReason("User:CN=*.c.x.c4.kafka.us-east-1.amazonaws.com", []) === "msk_internal");
- * console.assert(skippedPrincipalReason("User:app", []) === undefined);
+ * assert.ok(skippedPrincipalReason("User:ANONYMOUS", ["User:ANONYMOUS"]) === "skip_principals");
+ * assert.ok(skippedPrincipalReason("User:CN=*.c.x.c4.kafka.us-east-1.amazonaws.com", []) === "msk_internal");
+ * assert.ok(skippedPrincipalReason("User:app", []) === undefined);
  * ```
  */
 export function skippedPrincipalReason(
@@ -77,10 +79,11 @@ export function skippedPrincipalReason(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clientPrincipals } from "./acl_plan.ts";
- * console.assert(clientPrincipals({ auth: { mode: "scram-sha-512", username: "mig" }, client_id: "k" })[0] === "User:mig");
- * console.assert(clientPrincipals({ auth: { mode: "plaintext" }, client_id: "k" })[0] === "User:ANONYMOUS");
- * console.assert(clientPrincipals({ auth: { mode: "iam" }, client_id: "k" }).length === 0);
+ * assert.ok(clientPrincipals({ auth: { mode: "scram-sha-512", username: "mig" }, client_id: "k" })[0] === "User:mig");
+ * assert.ok(clientPrincipals({ auth: { mode: "plaintext" }, client_id: "k" })[0] === "User:ANONYMOUS");
+ * assert.ok(clientPrincipals({ auth: { mode: "iam" }, client_id: "k" }).length === 0);
  * ```
  */
 export function clientPrincipals(cluster: ClusterConfig): string[] {
@@ -115,10 +118,11 @@ export function clientPrincipals(cluster: ClusterConfig): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { aclBindingKey } from "./acl_plan.ts";
  * const b = { resourceType: "TOPIC", resourceName: "t", patternType: "LITERAL", principal: "User:a", host: "*", operation: "READ", permission: "ALLOW" };
- * console.assert(aclBindingKey(b) === aclBindingKey({ ...b }));
- * console.assert(aclBindingKey(b) !== aclBindingKey({ ...b, host: "10.0.0.1" }));
+ * assert.ok(aclBindingKey(b) === aclBindingKey({ ...b }));
+ * assert.ok(aclBindingKey(b) !== aclBindingKey({ ...b, host: "10.0.0.1" }));
  * ```
  */
 export function aclBindingKey(b: AclBinding): string {
@@ -139,10 +143,11 @@ export function aclBindingKey(b: AclBinding): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { patternMatches } from "./acl_plan.ts";
- * console.assert(patternMatches({ resourceName: "orders.", patternType: "PREFIXED" }, "orders.v1"));
- * console.assert(patternMatches({ resourceName: "*", patternType: "LITERAL" }, "x"));
- * console.assert(!patternMatches({ resourceName: "orders", patternType: "LITERAL" }, "orders.v1"));
+ * assert.ok(patternMatches({ resourceName: "orders.", patternType: "PREFIXED" }, "orders.v1"));
+ * assert.ok(patternMatches({ resourceName: "*", patternType: "LITERAL" }, "x"));
+ * assert.ok(!patternMatches({ resourceName: "orders", patternType: "LITERAL" }, "orders.v1"));
  * ```
  */
 export function patternMatches(
@@ -179,9 +184,10 @@ const COPYABLE = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isCopyableBinding } from "./acl_plan.ts";
  * const b = { resourceType: "TOPIC", resourceName: "t", patternType: "LITERAL", principal: "User:a", host: "*", operation: "READ", permission: "ALLOW" };
- * console.assert(isCopyableBinding(b) && !isCopyableBinding({ ...b, resourceType: "7" }));
+ * assert.ok(isCopyableBinding(b) && !isCopyableBinding({ ...b, resourceType: "7" }));
  * ```
  */
 export function isCopyableBinding(b: AclBinding): boolean {
@@ -259,6 +265,7 @@ export interface AclCopyPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planAclCopy } from "./acl_plan.ts";
  * const b = (principal: string, operation: string) => ({
  *   resourceType: "TOPIC", resourceName: "orders", patternType: "LITERAL",
@@ -271,9 +278,9 @@ export interface AclCopyPlan {
  *   skipPrincipals: ["User:ANONYMOUS"],
  *   policy: "replace",
  * });
- * console.assert(plan.create.length === 1 && plan.create[0]!.principal === "User:app");
- * console.assert(plan.delete.length === 1 && plan.delete[0]!.principal === "User:old");
- * console.assert(plan.skipped[0]!.reason === "skip_principals");
+ * assert.ok(plan.create.length === 1 && plan.create[0]!.principal === "User:app");
+ * assert.ok(plan.delete.length === 1 && plan.delete[0]!.principal === "User:old");
+ * assert.ok(plan.skipped[0]!.reason === "skip_principals");
  * ```
  */
 export function planAclCopy(input: PlanAclCopyInput): AclCopyPlan {
@@ -333,9 +340,10 @@ export function planAclCopy(input: PlanAclCopyInput): AclCopyPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeAclBinding } from "./acl_plan.ts";
  * const b = { resourceType: "TOPIC", resourceName: "orders.", patternType: "PREFIXED", principal: "User:a", host: "*", operation: "READ", permission: "ALLOW" };
- * console.assert(describeAclBinding(b) === "ALLOW User:a READ on TOPIC orders.* from *");
+ * assert.ok(describeAclBinding(b) === "ALLOW User:a READ on TOPIC orders.* from *");
  * ```
  */
 export function describeAclBinding(b: AclBinding): string {

@@ -47,11 +47,12 @@ export interface ConfigDriftInput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeConfigValue } from "./config_drift.ts";
- * console.assert(normalizeConfigValue(" delete,compact") === "compact,delete");
- * console.assert(normalizeConfigValue("0.50") === normalizeConfigValue("0.5"));
- * console.assert(normalizeConfigValue("TRUE") === "true");
- * console.assert(normalizeConfigValue("0086400000") === "86400000");
+ * assert.ok(normalizeConfigValue(" delete,compact") === "compact,delete");
+ * assert.ok(normalizeConfigValue("0.50") === normalizeConfigValue("0.5"));
+ * assert.ok(normalizeConfigValue("TRUE") === "true");
+ * assert.ok(normalizeConfigValue("0086400000") === "86400000");
  * ```
  */
 export function normalizeConfigValue(value: string | null): string | null {
@@ -74,9 +75,10 @@ export function normalizeConfigValue(value: string | null): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configValuesEqual } from "./config_drift.ts";
- * console.assert(configValuesEqual("compact,delete", "delete, compact"));
- * console.assert(!configValuesEqual("1000", "2000"));
+ * assert.ok(configValuesEqual("compact,delete", "delete, compact"));
+ * assert.ok(!configValuesEqual("1000", "2000"));
  * ```
  */
 export function configValuesEqual(a: string | null, b: string | null): boolean {
@@ -92,6 +94,7 @@ export function configValuesEqual(a: string | null, b: string | null): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configDrift } from "./config_drift.ts";
  * const drift = configDrift({
  *   source: { "retention.ms": "86400000", "cleanup.policy": "compact,delete" },
@@ -99,7 +102,7 @@ export function configValuesEqual(a: string | null, b: string | null): boolean {
  *   targetOwn: { "segment.ms": "3600000", "cleanup.policy": "delete,compact" },
  *   targetEffective: { "retention.ms": "604800000", "cleanup.policy": "delete,compact", "segment.ms": "3600000" },
  * });
- * console.assert(drift.map((d) => `${d.kind}:${d.key}`).join() === "differs:retention.ms,target_only:segment.ms");
+ * assert.ok(drift.map((d) => `${d.kind}:${d.key}`).join() === "differs:retention.ms,target_only:segment.ms");
  * ```
  */
 export function configDrift(input: ConfigDriftInput): ConfigDriftEntry[] {

@@ -59,13 +59,14 @@ const TIMESTAMP_LIMITS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recordAlteringReason } from "./held_back_configs.ts";
- * console.assert(recordAlteringReason("message.timestamp.type", "LogAppendTime", 3) !== undefined);
- * console.assert(recordAlteringReason("message.timestamp.type", "CreateTime", 3) === undefined);
- * console.assert(recordAlteringReason("message.timestamp.before.max.ms", "3600000", 3) !== undefined);
- * console.assert(recordAlteringReason("min.insync.replicas", "2", 1) !== undefined);
- * console.assert(recordAlteringReason("min.insync.replicas", "2", 3) === undefined);
- * console.assert(recordAlteringReason("retention.ms", "1", 3) === undefined);
+ * assert.ok(recordAlteringReason("message.timestamp.type", "LogAppendTime", 3) !== undefined);
+ * assert.ok(recordAlteringReason("message.timestamp.type", "CreateTime", 3) === undefined);
+ * assert.ok(recordAlteringReason("message.timestamp.before.max.ms", "3600000", 3) !== undefined);
+ * assert.ok(recordAlteringReason("min.insync.replicas", "2", 1) !== undefined);
+ * assert.ok(recordAlteringReason("min.insync.replicas", "2", 3) === undefined);
+ * assert.ok(recordAlteringReason("retention.ms", "1", 3) === undefined);
  * ```
  */
 export function recordAlteringReason(
@@ -103,10 +104,11 @@ export function recordAlteringReason(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { copySafeValue, LONG_MAX } from "./held_back_configs.ts";
- * console.assert(copySafeValue("message.timestamp.type", 3) === "CreateTime");
- * console.assert(copySafeValue("message.timestamp.after.max.ms", 3) === LONG_MAX);
- * console.assert(copySafeValue("min.insync.replicas", 2) === "2");
+ * assert.ok(copySafeValue("message.timestamp.type", 3) === "CreateTime");
+ * assert.ok(copySafeValue("message.timestamp.after.max.ms", 3) === LONG_MAX);
+ * assert.ok(copySafeValue("min.insync.replicas", 2) === "2");
  * ```
  */
 export function copySafeValue(key: string, replicationFactor: number): string {
@@ -121,10 +123,11 @@ export function copySafeValue(key: string, replicationFactor: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { targetAcceptsConfig } from "./held_back_configs.ts";
  * const accepts = targetAcceptsConfig(undefined, "4.0");
- * console.assert(!accepts("message.format.version") && accepts("retention.ms"));
- * console.assert(targetAcceptsConfig(new Set(["retention.ms"]), null)("retention.ms"));
+ * assert.ok(!accepts("message.format.version") && accepts("retention.ms"));
+ * assert.ok(targetAcceptsConfig(new Set(["retention.ms"]), null)("retention.ms"));
  * ```
  */
 export function targetAcceptsConfig(
@@ -166,15 +169,16 @@ export interface TopicConfigPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planTopicConfigs } from "./held_back_configs.ts";
  * const plan = planTopicConfigs({
  *   own: { "retention.ms": "86400000", "message.timestamp.type": "LogAppendTime", "message.format.version": "2.8" },
  *   replicationFactor: 3,
  *   targetAccepts: (k) => k !== "message.format.version",
  * });
- * console.assert(Object.keys(plan.copy).join() === "retention.ms");
- * console.assert(plan.heldBack["message.timestamp.type"]?.value === "LogAppendTime");
- * console.assert(plan.dropped["message.format.version"]?.value === "2.8");
+ * assert.ok(Object.keys(plan.copy).join() === "retention.ms");
+ * assert.ok(plan.heldBack["message.timestamp.type"]?.value === "LogAppendTime");
+ * assert.ok(plan.dropped["message.format.version"]?.value === "2.8");
  * ```
  */
 export function planTopicConfigs(input: PlanTopicConfigsInput): TopicConfigPlan {
@@ -229,12 +233,13 @@ export interface HeldBackTopicConfigs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { heldBackConfigs } from "./held_back_configs.ts";
  * const records = [{
  *   seq: 1, ts: "t", type: "checkpoint" as const, name: "topology.held_back",
  *   data: { topic: "a", configs: { "message.timestamp.type": { value: "LogAppendTime", reason: "r" } } },
  * }];
- * console.assert(heldBackConfigs(records)[0]?.configs["message.timestamp.type"]?.value === "LogAppendTime");
+ * assert.ok(heldBackConfigs(records)[0]?.configs["message.timestamp.type"]?.value === "LogAppendTime");
  * ```
  */
 export function heldBackConfigs(records: readonly JournalRecord[]): HeldBackTopicConfigs[] {

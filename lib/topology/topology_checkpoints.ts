@@ -161,13 +161,14 @@ function checkpoints<T>(records: readonly JournalRecord[], name: string): T[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createdTopics } from "./topology_checkpoints.ts";
  * const records = [
  *   { seq: 1, ts: "t", type: "checkpoint" as const, name: "topology.create_intent", data: { topic: "a" } },
  *   { seq: 2, ts: "t", type: "checkpoint" as const, name: "topology.topic_created", data: { topic: "a" } },
  *   { seq: 3, ts: "t", type: "checkpoint" as const, name: "topology.create_intent", data: { topic: "b" } },
  * ];
- * console.assert(createdTopics(records).join() === "a");
+ * assert.ok(createdTopics(records).join() === "a");
  * ```
  */
 export function createdTopics(records: readonly JournalRecord[]): string[] {
@@ -185,11 +186,12 @@ export function createdTopics(records: readonly JournalRecord[]): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unconfirmedCreateIntents } from "./topology_checkpoints.ts";
  * const records = [
  *   { seq: 1, ts: "t", type: "checkpoint" as const, name: "topology.create_intent", data: { topic: "b" } },
  * ];
- * console.assert(unconfirmedCreateIntents(records).join() === "b");
+ * assert.ok(unconfirmedCreateIntents(records).join() === "b");
  * ```
  */
 export function unconfirmedCreateIntents(records: readonly JournalRecord[]): string[] {
@@ -211,8 +213,9 @@ export function unconfirmedCreateIntents(records: readonly JournalRecord[]): str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createdAclBindings } from "./topology_checkpoints.ts";
- * console.assert(createdAclBindings([]).length === 0);
+ * assert.ok(createdAclBindings([]).length === 0);
  * ```
  */
 export function createdAclBindings(records: readonly JournalRecord[]): AclBinding[] {
@@ -236,8 +239,9 @@ export interface TopicJournalState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicJournalStates } from "./topology_checkpoints.ts";
- * console.assert(topicJournalStates([]).size === 0);
+ * assert.ok(topicJournalStates([]).size === 0);
  * ```
  */
 export function topicJournalStates(

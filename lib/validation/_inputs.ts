@@ -48,8 +48,9 @@ export interface ValidationInputs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { migratedPartitions } from "./_inputs.ts";
- * console.assert(migratedPartitions([{ topic: "a", partitions: 2 }]).length === 2);
+ * assert.ok(migratedPartitions([{ topic: "a", partitions: 2 }]).length === 2);
  * ```
  */
 export function migratedPartitions(
@@ -65,9 +66,10 @@ export function migratedPartitions(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mapLimit } from "./_inputs.ts";
  * const out = await mapLimit([1, 2, 3], 2, (n) => Promise.resolve(n * 2));
- * console.assert(out.join() === "2,4,6");
+ * assert.ok(out.join() === "2,4,6");
  * ```
  */
 export async function mapLimit<T, R>(

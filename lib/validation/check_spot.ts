@@ -89,12 +89,13 @@ export async function topicTraits(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PartitionOffsetMap } from "../offset_map.ts";
  * import { nthCopiedOffset } from "./check_spot.ts";
  * const map = new PartitionOffsetMap();
  * map.add(5, 0, 2);
  * map.add(10, 2, 3);
- * console.assert(nthCopiedOffset(map, 0) === 5 && nthCopiedOffset(map, 2) === 10);
+ * assert.ok(nthCopiedOffset(map, 0) === 5 && nthCopiedOffset(map, 2) === 10);
  * ```
  */
 export function nthCopiedOffset(map: PartitionOffsetMap, index: number): number {
@@ -114,12 +115,13 @@ export function nthCopiedOffset(map: PartitionOffsetMap, index: number): number 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PartitionOffsetMap } from "../offset_map.ts";
  * import { sampleOffsets } from "./check_spot.ts";
  * const map = new PartitionOffsetMap();
  * map.add(0, 0, 100);
  * const samples = sampleOffsets(map, 3, 99, Math.random);
- * console.assert(samples.length === 3 && samples[0] === 0 && samples[2] === 98);
+ * assert.ok(samples.length === 3 && samples[0] === 0 && samples[2] === 98);
  * ```
  */
 export function sampleOffsets(
@@ -163,11 +165,12 @@ function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Buffer } from "node:buffer";
  * import { recordDifferences } from "./check_spot.ts";
  * const r = { offset: 0, timestamp: "1", key: Buffer.from(""), value: null, headers: [] };
- * console.assert(recordDifferences(r, { ...r, key: null }).join() === "key");
- * console.assert(recordDifferences(r, { ...r, offset: 9 }).length === 0);
+ * assert.ok(recordDifferences(r, { ...r, key: null }).join() === "key");
+ * assert.ok(recordDifferences(r, { ...r, offset: 9 }).length === 0);
  * ```
  */
 export function recordDifferences(source: CopyRecord, target: CopyRecord): string[] {

@@ -124,9 +124,10 @@ const RANK: Readonly<Record<ValidationOutcome, number>> = { PASSED: 0, WARNING: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { worstOutcome } from "./validation_report.ts";
- * console.assert(worstOutcome(["PASSED", "WARNING"]) === "WARNING");
- * console.assert(worstOutcome([]) === "PASSED");
+ * assert.ok(worstOutcome(["PASSED", "WARNING"]) === "WARNING");
+ * assert.ok(worstOutcome([]) === "PASSED");
  * ```
  */
 export function worstOutcome(outcomes: Iterable<ValidationOutcome>): ValidationOutcome {
@@ -140,11 +141,12 @@ export function worstOutcome(outcomes: Iterable<ValidationOutcome>): ValidationO
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkResult } from "./validation_report.ts";
  * const c = checkResult("sentinels", { partitions: 1 }, [
  *   { status: "FAILED", topic: "t", partition: 0, reason: "missing", message: "t[0]: gone", values: {} },
  * ]);
- * console.assert(c.status === "FAILED" && c.title === "Sentinel presence");
+ * assert.ok(c.status === "FAILED" && c.title === "Sentinel presence");
  * ```
  */
 export function checkResult(
@@ -167,9 +169,10 @@ export function checkResult(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { subjectName } from "./validation_report.ts";
- * console.assert(subjectName({ topic: "orders", partition: 3 }) === "orders[3]");
- * console.assert(subjectName({ group: "billing", topic: "orders", partition: 0 }) === "billing on orders[0]");
+ * assert.ok(subjectName({ topic: "orders", partition: 3 }) === "orders[3]");
+ * assert.ok(subjectName({ group: "billing", topic: "orders", partition: 0 }) === "billing on orders[0]");
  * ```
  */
 export function subjectName(d: Pick<ValidationDetail, "topic" | "partition" | "group">): string {
@@ -187,8 +190,9 @@ export function subjectName(d: Pick<ValidationDetail, "topic" | "partition" | "g
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validationFindings } from "./validation_report.ts";
- * console.assert(validationFindings({ checks: [] }).length === 0);
+ * assert.ok(validationFindings({ checks: [] }).length === 0);
  * ```
  */
 export function validationFindings(
@@ -205,6 +209,7 @@ export function validationFindings(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validationDocument } from "./validation_report.ts";
  * const doc = validationDocument({
  *   migrationId: "m-1",
@@ -213,7 +218,7 @@ export function validationFindings(
  *   outcome: "PASSED",
  *   checks: [],
  * });
- * console.assert(doc.migration_id === "m-1" && doc.schema === "kraftover.validation/v1");
+ * assert.ok(doc.migration_id === "m-1" && doc.schema === "kraftover.validation/v1");
  * ```
  */
 export function validationDocument(report: ValidationReport): Record<string, unknown> {
@@ -232,6 +237,7 @@ export function validationDocument(report: ValidationReport): Record<string, unk
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validationCheckpoint } from "./validation_report.ts";
  * const data = validationCheckpoint({
  *   migrationId: "m-1",
@@ -240,7 +246,7 @@ export function validationDocument(report: ValidationReport): Record<string, unk
  *   outcome: "PASSED",
  *   checks: [],
  * }, { file: "validation/r.json", sha256: "00" });
- * console.assert(data.outcome === "PASSED" && data.report_file === "validation/r.json");
+ * assert.ok(data.outcome === "PASSED" && data.report_file === "validation/r.json");
  * ```
  */
 export function validationCheckpoint(
@@ -271,8 +277,9 @@ export function validationCheckpoint(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lastValidation } from "./validation_report.ts";
- * console.assert(lastValidation([]) === undefined);
+ * assert.ok(lastValidation([]) === undefined);
  * ```
  */
 export function lastValidation(
@@ -292,9 +299,10 @@ export function lastValidation(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validationFailedError } from "./validation_report.ts";
  * const e = validationFailedError({ outcome: "FAILED", checks: [] });
- * console.assert(e.code === "VALIDATION_FAILED");
+ * assert.ok(e.code === "VALIDATION_FAILED");
  * ```
  */
 export function validationFailedError(

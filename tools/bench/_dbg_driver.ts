@@ -1,0 +1,74 @@
+// deno-lint-ignore-file no-console
+/**
+ * Runs one kraftover seed in its own process, so that its peak memory is its
+ * own: `deno run -A tools/bench/seed_driver.ts --config FILE --journal DIR`.
+ * Enters precheck (the analysis itself is not part of the seed and is not
+ * run), copies the topology, then times `seed()` and prints one JSON line:
+ * the seed report, the time of each phase and the process's peak resident
+ * set (VmHWM) read from `/proc/self/status` as the seed ends.
+ *
+ * @module
+ */
+
+import { createMigrationContext } from "../../lib/context.ts";
+import { loadConfig } from "../../lib/config/load_config.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { enterPhase } from "../../lib/phases/_enter_phase.ts";
+import { topologyCopy } from "../../lib/phases/topology_copy.ts";
+import { seed } from "../../lib/phases/seed.ts";
+import type { SeedReport } from "../../lib/phases/seed.ts";
+import { procStatusKiB } from "./proc.ts";
+
+/** What the driver prints. */
+export interface SeedDriverResult {
+  /** The seed's own report. */
+  seed: SeedReport;
+  /** Time to copy the topology (topic creation on the target), ms. */
+  topologyMs: number;
+  /** Wall time of `seed()`, ms. */
+  seedMs: number;
+  /** Peak resident set of this process (KiB), after the seed. */
+  vmHwmKiB: number;
+  /** Resident set when the seed ended (KiB). */
+  vmRssKiB: number;
+}
+
+function flag(name: string): string {
+  const i = Deno.args.indexOf(name);
+  const value = i < 0 ? undefined : Deno.args[i + 1];
+  if (value === undefined) {
+    console.error(`seed_driver: ${name} is required`);
+    Deno.exit(2);
+  }
+  return value;
+}
+
+if (import.meta.main) {
+  const { config } = await loadConfig(flag("--config"));
+  const ctx = createMigrationContext(config, {
+    journalDir: flag("--journal"),
+    logger: createLogger({ level: "warn", color: false }),
+  });
+  try {
+    const journal = await ctx.journal();
+    await enterPhase(journal, "precheck");
+    const t0 = performance.now();
+    await topologyCopy(ctx);
+    const t1 = performance.now();
+    const report = await seed(ctx, { settleMs: 0 });
+    const t2 = performance.now();
+    const status = await procStatusKiB("self");
+    const result: SeedDriverResult = {
+      seed: report,
+      topologyMs: Math.round(t1 - t0),
+      seedMs: Math.round(t2 - t1),
+      vmHwmKiB: status.VmHWM ?? 0,
+      vmRssKiB: status.VmRSS ?? 0,
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    console.error("closing", new Date().toISOString());
+    await ctx.close();
+    console.error("closed", new Date().toISOString());
+  }
+}
