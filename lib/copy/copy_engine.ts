@@ -37,8 +37,8 @@ export interface CopyEngine {
   sourceReader: SourceReader;
   /** Reads the target (bounds and reconciliation). */
   targetReader: SourceReader;
-  /** A new writer (one per worker). */
-  newWriter(): Promise<TargetWriter>;
+  /** The writer of worker `index` (each worker has its own idempotent producer), made on first use. */
+  writer(index: number): Promise<TargetWriter>;
   /** Dependencies for copying one partition from a chunk source with a writer. */
   depsFor(p: PartitionCopyState, source: ChunkSource, writer: TargetWriter): PartitionCopyDeps;
   /** A chunk source reading the source cluster. */
@@ -59,7 +59,7 @@ export async function openCopyEngine(ctx: MigrationContext): Promise<CopyEngine>
   const target = await ctx.target();
   const sourceReader = await createSourceReader(source);
   const targetReader = await createSourceReader(target);
-  const writers: TargetWriter[] = [];
+  const writers: Promise<TargetWriter>[] = [];
   const compression = "none" as const;
   return {
     journal,
@@ -68,10 +68,9 @@ export async function openCopyEngine(ctx: MigrationContext): Promise<CopyEngine>
     target,
     sourceReader,
     targetReader,
-    async newWriter() {
-      const writer = await createTargetWriter(target, { compression });
-      writers.push(writer);
-      return writer;
+    writer(index) {
+      writers[index] ??= createTargetWriter(target, { compression });
+      return writers[index];
     },
     depsFor(p, chunkSource, writer) {
       return {
@@ -110,7 +109,7 @@ export async function openCopyEngine(ctx: MigrationContext): Promise<CopyEngine>
       };
     },
     async close() {
-      await Promise.allSettled(writers.splice(0).map((w) => w.close()));
+      await Promise.allSettled(writers.splice(0).map(async (w) => (await w).close()));
       await sourceReader.close();
       await targetReader.close();
     },

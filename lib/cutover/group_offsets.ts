@@ -8,7 +8,7 @@
  */
 
 import { KraftoverError } from "../errors.ts";
-import { commitGroupOffsetsDirect } from "../kafka/_low_level_cluster.ts";
+import { openOffsetCommitter } from "../kafka/_low_level_cluster.ts";
 import type { KafkaConnection } from "../kafka/connect.ts";
 import type { CopyState } from "../copy/copy_state.ts";
 import { partitionKey } from "../offset_map.ts";
@@ -140,16 +140,32 @@ export type PriorOffsets = Map<
   { topic: string; partition: number; offset: string }[] | undefined
 >;
 
+/** Requests in flight at once when moving many groups. */
+const CONCURRENCY = 16;
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await work(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
+
 /**
  * Commits translated offsets on the target. Every group must be empty there
  * (no members); what each group held before is returned so an aborted
- * cutover can restore it with {@linkcode restoreGroupOffsets}.
+ * cutover can restore it with {@linkcode restoreGroupOffsets}. Groups are
+ * committed in parallel over one connection.
  */
 export async function commitGroupOffsets(
   target: KafkaConnection,
   groups: readonly { group: string; offsets: readonly TranslatedOffset[] }[],
   prior: PriorOffsets,
 ): Promise<void> {
+  if (groups.length === 0) return;
   const admin = await target.admin();
   const members = await groupMembers(target, groups.map((g) => g.group));
   const busy = [...members].filter(([, m]) => m.members > 0).map(([id]) => id);
@@ -163,11 +179,21 @@ export async function commitGroupOffsets(
       { phase: "cutover", retriable: true, detail: { groups: busy } },
     );
   }
-  for (const g of groups) {
-    const topics = [...new Set(g.offsets.map((o) => o.topic))];
-    try {
+  const committer = await openOffsetCommitter(target);
+  try {
+    await forEachLimited(groups, async (g) => {
       if (!prior.has(g.group)) {
-        const before = await admin.fetchOffsets({ groupId: g.group, topics });
+        const topics = [...new Set(g.offsets.map((o) => o.topic))];
+        let before;
+        try {
+          before = await admin.fetchOffsets({ groupId: g.group, topics });
+        } catch (error) {
+          throw target.classify(
+            error,
+            `reading the offsets of group ${g.group} on the target`,
+            "cutover",
+          );
+        }
         const held = before.flatMap((t) =>
           t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({
             topic: t.topic,
@@ -177,15 +203,13 @@ export async function commitGroupOffsets(
         );
         prior.set(g.group, held.length > 0 ? held : undefined);
       }
-      await commitGroupOffsetsDirect(
-        target,
+      await committer.commit(
         g.group,
         g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.target })),
       );
-    } catch (error) {
-      if (error instanceof KraftoverError) throw error;
-      throw target.classify(error, `committing offsets of group ${g.group}`, "cutover");
-    }
+    });
+  } finally {
+    await committer.close();
   }
 }
 
@@ -194,18 +218,22 @@ export async function restoreGroupOffsets(
   target: KafkaConnection,
   prior: PriorOffsets,
 ): Promise<void> {
+  if (prior.size === 0) return;
   const admin = await target.admin();
-  const toDelete: string[] = [];
-  for (const [group, held] of prior) {
-    if (held === undefined) {
-      toDelete.push(group);
-      continue;
-    }
-    await commitGroupOffsetsDirect(
-      target,
-      group,
-      held.map((h) => ({ topic: h.topic, partition: h.partition, offset: Number(h.offset) })),
+  const toDelete = [...prior].filter(([, held]) => held === undefined).map(([group]) => group);
+  const committer = await openOffsetCommitter(target);
+  try {
+    await forEachLimited(
+      [...prior].filter(([, held]) => held !== undefined),
+      async ([group, held]) => {
+        await committer.commit(
+          group,
+          held!.map((h) => ({ topic: h.topic, partition: h.partition, offset: Number(h.offset) })),
+        );
+      },
     );
+  } finally {
+    await committer.close();
   }
   if (toDelete.length > 0) await admin.deleteGroups(toDelete);
 }

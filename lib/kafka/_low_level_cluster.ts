@@ -82,56 +82,73 @@ export function createLowLevelCluster(connection: KafkaConnection): KafkajsClust
   return factory({ allowAutoTopicCreation: false, isolationLevel: 1, metadataMaxAge: 60_000 });
 }
 
+/** Commits group offsets over one connection to the cluster. */
+export interface OffsetCommitter {
+  /** Commits offsets for a group (which must have no members). */
+  commit(
+    groupId: string,
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+  ): Promise<void>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
+
 /**
- * Commits offsets for a group as the Java AdminClient's
+ * Opens a committer that commits offsets as the Java AdminClient's
  * `alterConsumerGroupOffsets` does: one OffsetCommit to the group
  * coordinator with generation -1 and no member id, which the broker accepts
  * only for a group without members. (kafkajs's `admin.setOffsets` instead
  * joins the group with a throwaway consumer: seconds per group, one topic at
- * a time.)
+ * a time.) One committer shares its connections across groups, so moving
+ * hundreds of groups does not pay a connection and authentication each.
  */
-export async function commitGroupOffsetsDirect(
-  connection: KafkaConnection,
-  groupId: string,
-  offsets: readonly { topic: string; partition: number; offset: number }[],
-): Promise<void> {
-  if (offsets.length === 0) return;
+export async function openOffsetCommitter(connection: KafkaConnection): Promise<OffsetCommitter> {
   const cluster = createLowLevelCluster(connection);
   try {
     await cluster.connect();
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
-      topic,
-      partitions: offsets.filter((o) => o.topic === topic).map((o) => ({
-        partition: o.partition,
-        offset: String(o.offset),
-      })),
-    }));
-    const response = await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: "",
-      topics,
-    });
-    const failed = response.responses.flatMap((t) =>
-      t.partitions.filter((p) => p.errorCode !== 0).map((p) =>
-        `${t.topic}[${p.partition}]: error ${p.errorCode}`
-      )
-    );
-    if (failed.length > 0) {
-      throw new KraftoverError(
-        "KAFKA_ERROR",
-        `Committing offsets of group ${groupId} failed: ${failed.join(", ")}`,
-        {
-          phase: "cutover",
-          retriable: true,
-        },
-      );
-    }
   } catch (error) {
-    if (error instanceof KraftoverError) throw error;
-    throw connection.classify(error, `committing offsets of group ${groupId}`, "cutover");
-  } finally {
-    await cluster.disconnect().catch(() => {});
+    throw connection.classify(error, "connecting to commit group offsets", "cutover");
   }
+  return {
+    async commit(groupId, offsets) {
+      if (offsets.length === 0) return;
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+          topic,
+          partitions: offsets.filter((o) => o.topic === topic).map((o) => ({
+            partition: o.partition,
+            offset: String(o.offset),
+          })),
+        }));
+        const response = await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: "",
+          topics,
+        });
+        const failed = response.responses.flatMap((t) =>
+          t.partitions.filter((p) => p.errorCode !== 0).map((p) =>
+            `${t.topic}[${p.partition}]: error ${p.errorCode}`
+          )
+        );
+        if (failed.length > 0) {
+          throw new KraftoverError(
+            "KAFKA_ERROR",
+            `Committing offsets of group ${groupId} failed: ${failed.join(", ")}`,
+            {
+              phase: "cutover",
+              retriable: true,
+            },
+          );
+        }
+      } catch (error) {
+        if (error instanceof KraftoverError) throw error;
+        throw connection.classify(error, `committing offsets of group ${groupId}`, "cutover");
+      }
+    },
+    async close() {
+      await cluster.disconnect().catch(() => {});
+    },
+  };
 }

@@ -17,8 +17,10 @@ import { KraftoverError } from "../errors.ts";
 import type { Journal, JournalRecord } from "../journal.ts";
 import { partitionKey } from "../offset_map.ts";
 import type { PartitionKey } from "../offset_map.ts";
-import { journaledTopics, replayCopyState } from "../copy/copy_state.ts";
-import { createSourceReader } from "../kafka/source_reader.ts";
+import { journaledTopics } from "../copy/copy_state.ts";
+import { openCopyEngine } from "../copy/copy_engine.ts";
+import type { CopyEngine } from "../copy/copy_engine.ts";
+import type { KafkaConnection } from "../kafka/connect.ts";
 import { CUTOVER_CHECKPOINT, replayCutoverState } from "../cutover/cutover_state.ts";
 import type {
   GroupOffsetsData,
@@ -163,29 +165,54 @@ export async function cutover(
   if (state === "failed") await journal.transition("cutover");
 
   // Final catch-up while producers still run, so the freeze only covers the last records.
+  // One copy engine serves the catch-up and the drain: the freeze window pays no connection set-up.
   const source = await ctx.source();
   const target = await ctx.target();
-  const reader = await createSourceReader(source);
-  let catchUpRecords = 0;
+  const engine = await openCopyEngine(ctx);
   try {
-    const copy = replayCopyState(records);
-    const until = new Map<PartitionKey, number>();
-    for (const p of copy.partitions.values()) {
-      until.set(
-        partitionKey(p.topic, p.partition),
-        (await reader.bounds(p.topic, p.partition)).highWatermark,
-      );
-    }
-    const caught = await tail(ctx, {
-      until,
-      phase: "tail",
-      ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    return await freezeAndMove(ctx, engine, {
+      journal,
+      runner,
+      topics,
+      migrationId,
+      source,
+      target,
+      options,
     });
-    catchUpRecords = caught.records;
   } finally {
-    await reader.close();
+    await engine.close();
   }
+}
+
+async function freezeAndMove(
+  ctx: MigrationContext,
+  engine: CopyEngine,
+  c: {
+    journal: Journal;
+    runner: HookRunner;
+    topics: string[];
+    migrationId: string;
+    source: KafkaConnection;
+    target: KafkaConnection;
+    options: CutoverOptions;
+  },
+): Promise<CutoverReport> {
+  const { journal, runner, topics, migrationId, source, target, options } = c;
+  const until = new Map<PartitionKey, number>();
+  for (const p of engine.state.partitions.values()) {
+    until.set(
+      partitionKey(p.topic, p.partition),
+      (await engine.sourceReader.bounds(p.topic, p.partition)).highWatermark,
+    );
+  }
+  const caught = await tail(ctx, {
+    engine,
+    until,
+    phase: "tail",
+    ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const catchUpRecords = caught.records;
   if (journal.state.state === "drain_ready") await journal.transition("cutover");
   await journal.append({
     type: "checkpoint",
@@ -197,8 +224,7 @@ export async function cutover(
   const groupIds = (await committedGroupOffsets(source, topics)).map((g) => g.group);
 
   // Freeze.
-  const copy = replayCopyState(journal.records);
-  const partitions = [...copy.partitions.values()].map((p) => ({
+  const partitions = [...engine.state.partitions.values()].map((p) => ({
     topic: p.topic,
     partition: p.partition,
   }));
@@ -271,14 +297,16 @@ export async function cutover(
     });
     abort.signal.throwIfAborted();
 
-    // No settling here: this process wrote everything on the target since the catch-up.
+    // The catch-up's engine again, and no reconciling: this process wrote everything on the
+    // target since the catch-up checked it.
     const drained = await tail(ctx, {
+      engine,
       until: new Map(
         sentinels.map((s) => [partitionKey(s.topic, s.partition), s.source_offset + 1]),
       ),
       phase: "cutover",
       signal: abort.signal,
-      settleMs: 0,
+      reconcile: false,
     });
     drainRecords = drained.records;
     ctx.logger.debug("Sentinels drained", {
@@ -286,7 +314,7 @@ export async function cutover(
       stop: drained.stop,
     });
     if (drained.stop !== "until_reached") abort.signal.throwIfAborted();
-    const afterDrain = replayCopyState(journal.records);
+    const afterDrain = engine.state;
     sentinels = sentinels.map((s) => {
       const t = afterDrain.partitions.get(partitionKey(s.topic, s.partition))?.map.targetOf(
         s.source_offset,

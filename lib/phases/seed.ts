@@ -23,7 +23,6 @@ import {
 import type { CopyEngine } from "../copy/copy_engine.ts";
 import { CHECKPOINT, journaledSegments, journaledTopics } from "../copy/copy_state.ts";
 import type { PartitionCopyState, SegmentWrittenData } from "../copy/copy_state.ts";
-import type { TargetWriter } from "../kafka/target_writer.ts";
 import type { ProgressTask } from "../progress.ts";
 import { decodeSegment, SegmentBuilder, segmentKey, segmentSha256 } from "../staging/segment.ts";
 import type { Segment } from "../staging/segment.ts";
@@ -131,11 +130,9 @@ export async function seed(ctx: MigrationContext, options: SeedOptions = {}): Pr
         },
       )
       : new Map<string, number>();
-    const writers: (TargetWriter | undefined)[] = [];
     const store = via === "staged" ? ctx.backupStore() : undefined;
     await runPool(todo, ctx.config.seed.max_concurrent_partitions, async (p, worker, signal) => {
-      writers[worker] ??= await engine.newWriter();
-      const writer = writers[worker]!;
+      const writer = await engine.writer(worker);
       const source = store === undefined
         ? engine.kafkaSource(p)
         : await stagePartition(ctx, engine, store, p, report, signal);

@@ -16,9 +16,9 @@ import { partitionKey } from "../offset_map.ts";
 import type { PartitionKey } from "../offset_map.ts";
 import { reconcilePartition, writeChunk } from "../copy/copy_partition.ts";
 import { openCopyEngine, settledTargetEnds, startPartitions } from "../copy/copy_engine.ts";
+import type { CopyEngine } from "../copy/copy_engine.ts";
 import { journaledTopics } from "../copy/copy_state.ts";
 import type { PartitionCopyState } from "../copy/copy_state.ts";
-import type { TargetWriter } from "../kafka/target_writer.ts";
 import { enterPhase } from "./_enter_phase.ts";
 
 /** How often the tail journals its lag for `status` (ms). */
@@ -83,6 +83,19 @@ export interface TailOptions {
   settleMs?: number;
   /** Phase recorded in copy steps. @default "tail" */
   phase?: "tail" | "cutover";
+  /**
+   * An open copy engine to reuse (cutover keeps one across its catch-up and
+   * its drain, so the freeze window pays no connection set-up); closed by its
+   * owner, not by the tail.
+   */
+  engine?: CopyEngine;
+  /**
+   * Check each partition against the target's end before copying (after a
+   * crash, records may be there that the journal does not know yet). Only
+   * a caller that copied everything itself since it last checked may skip it.
+   * @default true
+   */
+  reconcile?: boolean;
 }
 
 /** What {@linkcode tail} did. */
@@ -119,7 +132,7 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
   const journal = await ctx.journal();
   const state = journal.state.state;
   if (state !== "drain_ready" && state !== "cutover") await enterPhase(journal, "tail");
-  const engine = await openCopyEngine(ctx);
+  const engine = options.engine ?? await openCopyEngine(ctx);
   const report: TailReport = {
     stop: "signal",
     drainReady: false,
@@ -140,7 +153,6 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const lags = new Map<PartitionKey, PartitionLag>();
   const workers = ctx.config.seed.max_concurrent_partitions;
-  const writers: TargetWriter[] = [];
   const assigned: PartitionCopyState[][] = Array.from({ length: workers }, () => []);
   const active = new Set<PartitionKey>();
   let failure: unknown;
@@ -149,19 +161,21 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
     const fresh = partitions.filter((p) => !active.has(partitionKey(p.topic, p.partition)));
     if (fresh.length === 0) return;
     const states = await startPartitions(engine, fresh);
-    const ends = await settledTargetEnds(engine, states, {
+    const ends = options.reconcile === false ? undefined : await settledTargetEnds(engine, states, {
       settleMs: options.settleMs ?? 1000,
       signal: controller.signal,
     });
     for (const p of states) {
       const key = partitionKey(p.topic, p.partition);
-      const deps = engine.depsFor(p, engine.kafkaSource(p), writers[0] ?? await newWriter());
-      report.reconciled += await reconcilePartition(
-        deps,
-        ends.get(key)!,
-        engine.readTarget(p),
-        controller.signal,
-      );
+      if (ends !== undefined) {
+        const deps = engine.depsFor(p, engine.kafkaSource(p), await engine.writer(0));
+        report.reconciled += await reconcilePartition(
+          deps,
+          ends.get(key)!,
+          engine.readTarget(p),
+          controller.signal,
+        );
+      }
       active.add(key);
       lags.set(key, {
         topic: p.topic,
@@ -177,11 +191,6 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
       assigned[target]!.push(p);
     }
   };
-  const newWriter = async () => {
-    const w = await engine.newWriter();
-    writers.push(w);
-    return w;
-  };
 
   try {
     const topics = journaledTopics(journal.records);
@@ -190,7 +199,7 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
         Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.topic, partition }))
       ),
     );
-    while (writers.length < workers) await newWriter();
+    const writers = await Promise.all(Array.from({ length: workers }, (_, i) => engine.writer(i)));
     const task = ctx.progress.start(options.phase ?? "tail");
     const reachedUntil = () =>
       options.until !== undefined &&
@@ -317,7 +326,7 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
     task.done();
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
-    await engine.close();
+    if (options.engine === undefined) await engine.close();
   }
   if (failure !== undefined) throw failure;
   report.lags = [...lags.values()].sort((a, b) =>

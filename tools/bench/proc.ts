@@ -31,6 +31,33 @@ export async function procStatusKiB(pid: number | "self"): Promise<Record<string
   return out;
 }
 
+/**
+ * TCP connections of this process in state ESTABLISHED: socket inodes of
+ * `/proc/self/fd` matched against `/proc/net/tcp` and `/proc/net/tcp6`.
+ * Returns 0 where there is no `/proc`.
+ */
+export async function establishedSockets(): Promise<number> {
+  const inodes = new Set<string>();
+  try {
+    for await (const e of Deno.readDir("/proc/self/fd")) {
+      const link = await Deno.readLink(`/proc/self/fd/${e.name}`).catch(() => "");
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (m !== null) inodes.add(m[1]!);
+    }
+  } catch {
+    return 0;
+  }
+  let count = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await Deno.readTextFile(table).catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === "01" && inodes.has(cols[9] ?? "")) count++;
+    }
+  }
+  return count;
+}
+
 /** Direct children of a process (Linux 3.5+ `/proc/<pid>/task/<pid>/children`). */
 async function childrenOf(pid: number): Promise<number[]> {
   try {

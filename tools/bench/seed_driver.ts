@@ -17,7 +17,7 @@ import { enterPhase } from "../../lib/phases/_enter_phase.ts";
 import { topologyCopy } from "../../lib/phases/topology_copy.ts";
 import { seed } from "../../lib/phases/seed.ts";
 import type { SeedReport } from "../../lib/phases/seed.ts";
-import { procStatusKiB } from "./proc.ts";
+import { establishedSockets, procStatusKiB } from "./proc.ts";
 
 /** What the driver prints. */
 export interface SeedDriverResult {
@@ -31,6 +31,12 @@ export interface SeedDriverResult {
   vmHwmKiB: number;
   /** Resident set when the seed ended (KiB). */
   vmRssKiB: number;
+  /**
+   * TCP connections of this process still established after the context was
+   * closed: connections kraftover lost track of (they keep a process alive
+   * until the broker's idle timeout, 10 minutes by default).
+   */
+  socketsLeftOpen: number;
 }
 
 function flag(name: string): string {
@@ -49,6 +55,7 @@ if (import.meta.main) {
     journalDir: flag("--journal"),
     logger: createLogger({ level: "warn", color: false }),
   });
+  let result: Omit<SeedDriverResult, "socketsLeftOpen">;
   try {
     const journal = await ctx.journal();
     await enterPhase(journal, "precheck");
@@ -58,15 +65,17 @@ if (import.meta.main) {
     const report = await seed(ctx, { settleMs: 0 });
     const t2 = performance.now();
     const status = await procStatusKiB("self");
-    const result: SeedDriverResult = {
+    result = {
       seed: report,
       topologyMs: Math.round(t1 - t0),
       seedMs: Math.round(t2 - t1),
       vmHwmKiB: status.VmHWM ?? 0,
       vmRssKiB: status.VmRSS ?? 0,
     };
-    console.log(JSON.stringify(result));
   } finally {
     await ctx.close();
   }
+  console.log(JSON.stringify({ ...result, socketsLeftOpen: await establishedSockets() }));
+  // Do not wait for connections kraftover may have lost track of to time out.
+  Deno.exit(0);
 }
