@@ -64,6 +64,8 @@ async function makeSourceData(info: SandboxInfo, prefix: string) {
             { name: "segment.ms", value: "100" },
             { name: "min.cleanable.dirty.ratio", value: "0.01" },
             { name: "delete.retention.ms", value: "100" },
+            // Legal on 3.9, below Kafka 4's minimum: the target gets 1 MiB instead.
+            { name: "segment.bytes", value: "16384" },
           ],
         },
         { topic: t.txn, numPartitions: 2 },

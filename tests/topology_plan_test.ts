@@ -14,6 +14,7 @@ import {
   planTopicConfigs,
   recordAlteringReason,
   targetAcceptsConfig,
+  targetConfigMinimums,
 } from "../lib/topology/held_back_configs.ts";
 import { clientPrincipals, isMskInternalPrincipal, planAclCopy } from "../lib/topology/acl_plan.ts";
 import { accessMapJson, buildAccessMap, iamActionsForAcl } from "../lib/topology/access_map.ts";
@@ -302,4 +303,21 @@ Deno.test("buildAccessMap() uses plan's placeholders without a cluster ARN, byte
     accessMapJson(map),
     accessMapJson(buildAccessMap({ ...input, bindings: [...input.bindings].reverse() })),
   );
+});
+
+Deno.test("planTopicConfigs() raises a segment.bytes below Kafka 4's minimum and says so", () => {
+  const plan = planTopicConfigs({
+    own: { "segment.bytes": "16384", "retention.ms": "1000" },
+    replicationFactor: 1,
+    targetMinimums: targetConfigMinimums("4.4"),
+  });
+  assert.equal(plan.copy["segment.bytes"], "1048576");
+  assert.equal(plan.copy["retention.ms"], "1000");
+  assert.match(plan.dropped["segment.bytes"]!.reason, /below the target's minimum/);
+  const older = planTopicConfigs({
+    own: { "segment.bytes": "16384" },
+    replicationFactor: 1,
+    targetMinimums: targetConfigMinimums("3.9"),
+  });
+  assert.equal(older.copy["segment.bytes"], "16384");
 });

@@ -54,14 +54,19 @@ async function commandLine(cmd: string, args: string[]): Promise<string | undefi
 }
 
 async function machine(): Promise<BenchReport["machine"]> {
-  const kcat = (await commandLine("kcat", ["-V"]))?.split("\n").find((l) => /version/i.test(l));
+  const kcatText = await commandLine("kcat", ["-V"]);
+  const kcatVersion = /Version\s+(\S+)/.exec(kcatText ?? "")?.[1];
+  const librdkafka = /librdkafka\s+(\S+)/.exec(kcatText ?? "")?.[1];
+  const kcat = kcatVersion === undefined
+    ? undefined
+    : `${kcatVersion}${librdkafka === undefined ? "" : ` (librdkafka ${librdkafka})`}`;
   const cpus = navigator.hardwareConcurrency;
   return {
     cpus,
     memoryGiB: Math.round(Deno.systemMemoryInfo().total / 1024 ** 3),
     os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,
     deno: Deno.version.deno,
-    ...(kcat === undefined ? {} : { kcat: kcat.replace(/^.*version\s*/i, "").trim() }),
+    ...(kcat === undefined ? {} : { kcat }),
   };
 }
 

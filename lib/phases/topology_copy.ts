@@ -47,6 +47,7 @@ import {
   planTopicConfigs,
   recordAlteringReason,
   targetAcceptsConfig,
+  targetConfigMinimums,
 } from "../topology/held_back_configs.ts";
 import type { HeldBackTopicConfigs, TopicConfigPlan } from "../topology/held_back_configs.ts";
 import {
@@ -418,6 +419,7 @@ function planTopics(
   const targetTopics = new Map(tgt.topics.map((t) => [t.name, t]));
   const states = topicJournalStates(journal.records);
   const brokers = tgt.cluster.brokerCount;
+  const minimums = targetConfigMinimums(tgt.cluster.kafkaVersionAtLeast);
   return src.topics.map((s): TopicPlan => {
     const existing = targetTopics.get(s.name);
     const state = states.get(s.name);
@@ -428,6 +430,7 @@ function planTopics(
         own: s.configs,
         replicationFactor: used,
         targetAccepts: accepts,
+        targetMinimums: minimums,
       });
       return {
         source: s,
@@ -448,6 +451,7 @@ function planTopics(
       own: s.configs,
       replicationFactor: rf,
       targetAccepts: accepts,
+      targetMinimums: minimums,
     });
     const policy = kind === "existing" ? config.topology.on_config_drift : "overwrite_with_source";
     const drift = configDrift({
@@ -631,7 +635,7 @@ class TopologySteps {
     );
     if (same) return;
     await this.checkpoint(TOPOLOGY_CHECKPOINT.configsDropped, data);
-    this.log.warn("Topic configs not copied: the target does not know them", {
+    this.log.warn("Topic configs not copied as they are on the source (see the journal for why)", {
       topic: data.topic,
       configs: Object.keys(configs),
     });

@@ -139,6 +139,26 @@ export function targetAcceptsConfig(
   return (key) => !(removed && TOPIC_CONFIGS_REMOVED_IN_KAFKA_4.includes(key));
 }
 
+/**
+ * Smallest values a target accepts for numeric topic configs, by its Kafka
+ * version: Kafka 4.0 raised `segment.bytes`' minimum to 1 MiB, so a source
+ * topic tuned below it (legal on 3.x) would be refused.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { targetConfigMinimums } from "./held_back_configs.ts";
+ * assert.equal(targetConfigMinimums("4.0")["segment.bytes"], 1048576);
+ * assert.deepEqual(targetConfigMinimums("3.9"), {});
+ * ```
+ */
+export function targetConfigMinimums(
+  versionAtLeast: string | null,
+): Readonly<Record<string, number>> {
+  if (versionAtLeast === null || compareKafkaVersions(versionAtLeast, "4.0") < 0) return {};
+  return { "segment.bytes": 1_048_576 };
+}
+
 /** Input of {@linkcode planTopicConfigs}. */
 export interface PlanTopicConfigsInput {
   /** The source topic's own configs. */
@@ -147,6 +167,8 @@ export interface PlanTopicConfigsInput {
   replicationFactor: number;
   /** Whether the target accepts a config name. @default every name */
   targetAccepts?: (key: string) => boolean;
+  /** Smallest values the target accepts ({@linkcode targetConfigMinimums}). @default none */
+  targetMinimums?: Readonly<Record<string, number>>;
 }
 
 /** What {@linkcode planTopicConfigs} decided for one topic. */
@@ -208,6 +230,17 @@ export function planTopicConfigs(input: PlanTopicConfigsInput): TopicConfigPlan 
         value,
         reason: "the target does not know this topic config (Kafka 4.0 removed it); it has no " +
           "effect on records in the current format",
+      };
+      continue;
+    }
+    const minimum = input.targetMinimums?.[key];
+    if (minimum !== undefined && Number(value) < minimum) {
+      // Storage tuning only (it changes no record): raise it to what the target accepts.
+      plan.copy[key] = String(minimum);
+      plan.dropped[key] = {
+        value,
+        reason:
+          `below the target's minimum (${minimum}); the topic is created with ${minimum} instead`,
       };
       continue;
     }

@@ -81,7 +81,7 @@ export async function runKcatPipe(options: RunKcatPipeOptions): Promise<KcatPipe
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const sampler = samplePeaks([child.pid], 50);
+    const sampler = samplePeaks(child.pid);
     const timer = setTimeout(() => {
       try {
         child.kill("SIGKILL");

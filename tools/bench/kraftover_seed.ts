@@ -104,13 +104,10 @@ export async function runKraftoverSeed(
   ];
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
+    // --allow-all: Deno 2 lets only such programs read /proc/self/status (peak memory).
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys",
+      "--allow-all",
       ...profile,
       DRIVER,
       "--config",

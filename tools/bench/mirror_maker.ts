@@ -220,7 +220,7 @@ export async function runMirrorMaker(options: RunMirrorMakerOptions): Promise<Mi
     stderr: "piped",
   }).spawn();
   const logging = child.stderr.pipeTo(log.writable).catch(() => {});
-  const sampler = samplePeaks([child.pid], 250);
+  const sampler = samplePeaks(child.pid);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -252,7 +252,6 @@ export async function runMirrorMaker(options: RunMirrorMakerOptions): Promise<Mi
       else await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    await sampler.stop();
     if (!exited) {
       child.kill("SIGTERM");
       const timer = setTimeout(() => {
@@ -263,6 +262,7 @@ export async function runMirrorMaker(options: RunMirrorMakerOptions): Promise<Mi
       await status;
       clearTimeout(timer);
     }
+    await sampler.stop();
     await logging;
     await cleanUp(options, before);
   }

@@ -1,7 +1,9 @@
 /**
  * Memory of running processes, from Linux's `/proc/<pid>/status`: the peak
  * resident set (`VmHWM`) and the current one (`VmRSS`), and a sampler that
- * follows a process (and the processes it started) until it exits.
+ * follows a process (and the processes it started) until it exits. Deno 2
+ * lets only `--allow-all` programs read `/proc/<pid>/status`: the seed driver
+ * runs with it; the benchmark itself samples through bash.
  *
  * @module
  */
@@ -58,17 +60,36 @@ export async function establishedSockets(): Promise<number> {
   return count;
 }
 
-/** Direct children of a process (Linux 3.5+ `/proc/<pid>/task/<pid>/children`). */
-async function childrenOf(pid: number): Promise<number[]> {
-  try {
-    const text = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`);
-    return text.trim() === "" ? [] : text.trim().split(/\s+/).map(Number);
-  } catch {
-    return [];
-  }
-}
+/**
+ * The sampler: bash reading `/proc` itself, because Deno 2 lets only
+ * `--allow-all` programs read `/proc/<pid>/status`. Every 100 ms, while the
+ * root process lives, it prints `<pid> <VmHWM kB>` for the root and all its
+ * descendants; `read` and `[` are bash builtins, so a sample spawns nothing
+ * but `sleep`.
+ */
+const SAMPLER = `
+root=$1
+while kill -0 "$root" 2>/dev/null; do
+  all="$root"; queue="$root"
+  while [ -n "$queue" ]; do
+    next=""
+    for p in $queue; do
+      for f in /proc/$p/task/*/children; do
+        c=""; read -r c 2>/dev/null < "$f"; next="$next $c"
+      done
+    done
+    queue=$(echo $next); all="$all $queue"
+  done
+  for p in $all; do
+    while read -r k v _; do
+      if [ "$k" = "VmHWM:" ]; then echo "$p $v"; break; fi
+    done 2>/dev/null < /proc/$p/status
+  done
+  sleep 0.1
+done
+`;
 
-/** Follows peak memory of a set of processes while they run. */
+/** Follows peak memory of a process tree while it runs. */
 export interface PeakSampler {
   /** Peak resident set seen per pid (KiB), from VmHWM. */
   readonly peaks: ReadonlyMap<number, number>;
@@ -76,44 +97,49 @@ export interface PeakSampler {
   max(): number;
   /** Sum of every process's peak (KiB): an upper bound for a pipeline's peak. */
   sum(): number;
-  /** Stops sampling (takes one last sample first). */
-  stop(): Promise<void>;
+  /** Waits for the sampler to see the root exit (or stops it after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
- * Samples VmHWM of `pids` (and their descendants) every `everyMs`. VmHWM is
- * the kernel's own high-water mark, so sampling only has to happen before the
- * process exits; the last sample before exit is at most `everyMs` stale.
+ * Samples VmHWM of `root` and its descendants every 100 ms (through bash,
+ * see above). VmHWM is the kernel's own high-water mark, so a sample only
+ * has to come before a process exits: growth in its last 100 ms is missed.
  */
-export function samplePeaks(pids: readonly number[], everyMs = 100): PeakSampler {
+export function samplePeaks(root: number): PeakSampler {
   const peaks = new Map<number, number>();
-  let running = true;
-  const sample = async () => {
-    const seen = new Set<number>();
-    const queue = [...pids];
-    while (queue.length > 0) {
-      const pid = queue.shift()!;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      const hwm = (await procStatusKiB(pid)).VmHWM;
-      if (hwm !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, hwm));
-      queue.push(...(await childrenOf(pid)));
-    }
-  };
-  const loop = (async () => {
-    while (running) {
-      await sample();
-      await new Promise((r) => setTimeout(r, everyMs));
+  const child = new Deno.Command("bash", {
+    args: ["-c", SAMPLER, "sampler", String(root)],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) {
+        const [pid, kib] = line.split(" ").map(Number);
+        if (pid !== undefined && kib !== undefined && Number.isFinite(kib)) {
+          peaks.set(pid, Math.max(peaks.get(pid) ?? 0, kib));
+        }
+      }
     }
   })();
   return {
     peaks,
     max: () => Math.max(0, ...peaks.values()),
     sum: () => [...peaks.values()].reduce((a, b) => a + b, 0),
-    async stop() {
-      running = false;
-      await loop;
-      await sample();
+    async stop(graceMs = 2_000) {
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, graceMs);
+      await child.status;
+      clearTimeout(timer);
+      await reading;
     },
   };
 }
