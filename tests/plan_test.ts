@@ -332,7 +332,8 @@ sandboxTest(
       );
       assert.ok(lock.ok, lock.text);
       assert.match(lock.text, /"ObjectLockEnabled": "Enabled"/);
-      assert.match(lock.text, /"Mode": "GOVERNANCE"/);
+      // No default rule: kraftover locks the bundle itself, and other objects (the probe) stay deletable.
+      assert.doesNotMatch(lock.text, /DefaultRetention/);
       const versioning = await aws("s3api", "get-bucket-versioning", "--bucket", buckets.backup);
       assert.match(versioning.text, /"Status": "Enabled"/);
       const policies = await aws(
@@ -354,9 +355,26 @@ sandboxTest(
         [],
         "the buckets aws-cli.sh made pass precheck's store probes",
       );
+      // No default retention on the evidence bucket: the probe cleaned up after itself.
+      const probes = await aws(
+        "s3api",
+        "list-object-versions",
+        "--bucket",
+        buckets.evidence,
+        "--prefix",
+        "_kraftover_probe/",
+        "--output",
+        "json",
+      );
+      assert.ok(probes.ok, probes.text);
+      const left = JSON.parse(probes.text || "{}") as { Versions?: unknown[] };
+      assert.equal(
+        left.Versions?.length ?? 0,
+        0,
+        "precheck left a probe object in the evidence bucket",
+      );
     } finally {
       for (const b of Object.values(buckets)) {
-        // precheck's probe object stays under the evidence bucket's default GOVERNANCE retention.
         const versions = await aws(
           "s3api",
           "list-object-versions",

@@ -43,9 +43,6 @@ export interface FormatAwsCliScriptInput {
   configFile: string | null;
 }
 
-function retentionDays(ms: number | undefined): number | undefined {
-  return ms === undefined ? undefined : Math.min(36_500, Math.max(1, Math.ceil(ms / 86_400_000)));
-}
 
 function roleName(config: MigrationConfig): string | undefined {
   const arn = config.source.auth.role_arn ?? config.target.auth.role_arn;
@@ -159,18 +156,13 @@ export function formatAwsCliScript(input: FormatAwsCliScriptInput): string {
         extra,
     );
     if (lock) {
-      const days = retentionDays(config.evidence?.retention);
-      const rule = config.evidence?.object_lock_mode !== undefined && days !== undefined
-        ? {
-          ObjectLockEnabled: "Enabled",
-          Rule: { DefaultRetention: { Mode: config.evidence.object_lock_mode, Days: days } },
-        }
-        : { ObjectLockEnabled: "Enabled" };
+      // No default retention rule: kraftover sets retention on the bundle it writes. A default rule
+      // would also lock every other object — precheck's write probe included — for years.
       lines.push(
-        "# Default retention: every object written to the bucket is locked (kraftover also sets",
-        "# retention on the bundle itself).",
+        "# Object Lock is on (it can only be enabled at creation); kraftover sets retention on the",
+        "# evidence bundle itself, so no default retention rule is needed.",
         `aws s3api put-object-lock-configuration --bucket "$${upper}_BUCKET" --object-lock-configuration ` +
-          shellQuote(JSON.stringify(rule)) + extra,
+          shellQuote(JSON.stringify({ ObjectLockEnabled: "Enabled" })) + extra,
       );
     }
     lines.push("");
