@@ -25,6 +25,8 @@ import { resolveMirrorMakerJars, runMirrorMaker } from "./bench/mirror_maker.ts"
 import { benchFreezeWindow } from "./bench/freeze_window.ts";
 import { benchTranslation } from "./bench/translation.ts";
 import { formatBenchReport, rates, verdict } from "./bench/report.ts";
+import { summarizeCpuProfile } from "./bench/cpu_profile.ts";
+import type { CpuProfile, ProfileSummary } from "./bench/cpu_profile.ts";
 import type { BenchReport, MemoryRow, ThroughputRow } from "./bench/report.ts";
 
 const SEED_PARTS = [
@@ -112,10 +114,12 @@ const VIA_NAME: Record<SeedVia, string> = {
   "staged-dir": "kraftover staged (directory)",
 };
 
-function partName(part: BenchPart): string {
-  if (part === "kcat") return "kcat pipe";
-  if (part === "mm2") return "MirrorMaker 2";
-  return part in VIA_NAME ? VIA_NAME[part as SeedVia] : part;
+const MM2_NAMES = ["MirrorMaker 2 (defaults)", "MirrorMaker 2 (tuned producer)"] as const;
+
+/** The rows of a part that did not run. */
+function skippedRows(part: typeof SEED_PARTS[number], reason: string): ThroughputRow[] {
+  const names = part === "kcat" ? ["kcat pipe"] : part === "mm2" ? MM2_NAMES : [VIA_NAME[part]];
+  return names.map((name) => ({ name, status: "skipped", reason }));
 }
 
 interface SeedContext {
@@ -140,6 +144,7 @@ async function kraftoverRow(
   data: ProduceResult,
 ): Promise<{ row: ThroughputRow; peakRssKiB?: number; seedMs?: number }> {
   const name = VIA_NAME[via];
+  const id = `bench-${c.runId}-${via}-${topic.endsWith("quarter") ? "q" : "f"}`;
   try {
     progress(`${name}: seeding ${topic}`);
     const run = await runKraftoverSeed({
@@ -149,7 +154,7 @@ async function kraftoverRow(
       via,
       workDir: c.workDir,
       concurrency: c.options.concurrency,
-      id: `bench-${c.runId}-${via}-${topic.endsWith("quarter") ? "q" : "f"}`,
+      id,
       timeoutMs: copyTimeout(data.bytes),
       ...(c.options.profile ? { cpuProfileDir: join(c.outDir, "profiles") } : {}),
     });
@@ -175,6 +180,16 @@ async function kraftoverRow(
           } of the data); staging and restoring both counted`,
       );
     }
+    let profile: ProfileSummary | undefined;
+    if (c.options.profile) {
+      const file = join(c.outDir, "profiles", `${id}.cpuprofile`);
+      try {
+        profile = summarizeCpuProfile(JSON.parse(await Deno.readTextFile(file)) as CpuProfile, 12);
+        notes.push(`CPU profile: ${file}`);
+      } catch (error) {
+        notes.push(`no CPU profile (${errorText(error)})`);
+      }
+    }
     if (r.socketsLeftOpen > 0) {
       notes.push(
         `${r.socketsLeftOpen} TCP connection(s) still open after the context closed (leaked; ` +
@@ -193,6 +208,7 @@ async function kraftoverRow(
         peakRssKiB: r.vmHwmKiB,
         preserves: KRAFTOVER_KEEPS,
         notes,
+        ...(profile === undefined ? {} : { profile }),
       },
       peakRssKiB: r.vmHwmKiB,
       seedMs: r.seedMs,
@@ -237,60 +253,71 @@ async function kcatRow(c: SeedContext, topic: string, data: ProduceResult): Prom
   }
 }
 
-async function mm2Row(c: SeedContext, topic: string, data: ProduceResult): Promise<ThroughputRow> {
-  const name = "MirrorMaker 2";
+/** MirrorMaker 2's producer batching raised to what kraftover and librdkafka batch. */
+const MM2_TUNED_PRODUCER = { "batch.size": "524288", "linger.ms": "20" };
+
+async function mm2Rows(
+  c: SeedContext,
+  topic: string,
+  data: ProduceResult,
+): Promise<ThroughputRow[]> {
+  const names = MM2_NAMES;
   let libs: string;
   try {
-    progress(`${name}: resolving org.apache.kafka:connect-mirror:${c.options.mm2Version}`);
+    progress(`MirrorMaker 2: resolving org.apache.kafka:connect-mirror:${c.options.mm2Version}`);
     libs = await resolveMirrorMakerJars(c.options.mm2Version, c.info.cacheDir);
   } catch (error) {
-    progress(`${name} cannot run: ${errorText(error)}`);
-    return { name, status: "skipped", reason: `cannot get MirrorMaker 2: ${errorText(error)}` };
+    progress(`MirrorMaker 2 cannot run: ${errorText(error)}`);
+    return skippedRows("mm2", `cannot get MirrorMaker 2: ${errorText(error)}`);
   }
-  try {
-    progress(`${name}: replicating ${topic} (tasks.max ${c.options.concurrency})`);
-    const run = await runMirrorMaker({
-      libs,
-      source: c.source,
-      target: c.target,
-      topic,
-      alias: `mm2${c.runId}`,
-      tasks: c.options.concurrency,
-      expectedRecords: data.records,
-      workDir: c.workDir,
-      timeoutMs: copyTimeout(data.bytes) + 60_000,
-    });
-    const notes = [
-      `Kafka ${c.options.mm2Version} dedicated mode, tasks.max ${c.options.concurrency}, heap ${run.heap}, ` +
-      "shipped producer/consumer defaults",
-      `copy time is first record → last record on the target; JVM, Connect and task start-up ` +
-      `took ${(run.startupMs / 1000).toFixed(1)} s before it (in wall)`,
-    ];
-    if (run.targetRecords > data.records) {
-      notes.push(`${run.targetRecords - data.records} duplicate records (at-least-once)`);
+  const rows: ThroughputRow[] = [];
+  for (const [i, name] of names.entries()) {
+    const alias = `mm2${c.runId}${i === 0 ? "d" : "t"}`;
+    const producer = i === 0 ? {} : MM2_TUNED_PRODUCER;
+    try {
+      progress(`${name}: replicating ${topic} (tasks.max ${c.options.concurrency})`);
+      const run = await runMirrorMaker({
+        libs,
+        source: c.source,
+        target: c.target,
+        topic,
+        alias,
+        tasks: c.options.concurrency,
+        producer,
+        expectedRecords: data.records,
+        workDir: c.workDir,
+        timeoutMs: copyTimeout(data.bytes) + 60_000,
+      });
+      const settings = Object.entries(producer).map(([k, v]) => `dst.producer.${k}=${v}`);
+      const notes = [
+        `Kafka ${c.options.mm2Version} dedicated mode, tasks.max ${c.options.concurrency}, heap ${run.heap}, ` +
+        (settings.length === 0 ? "shipped client defaults" : settings.join(", ")),
+        `copy time is first record → last record on the target; JVM, Connect and task start-up ` +
+        `took ${(run.startupMs / 1000).toFixed(1)} s before it (in wall)`,
+      ];
+      if (run.targetRecords > data.records) {
+        notes.push(`${run.targetRecords - data.records} duplicate records (at-least-once)`);
+      }
+      rows.push({
+        name,
+        status: "ok",
+        records: run.targetRecords,
+        bytes: data.bytes,
+        copyMs: run.copyMs,
+        wallMs: run.wallMs,
+        ...rates(data.bytes, data.records, run.copyMs),
+        peakRssKiB: run.peakRssKiB,
+        preserves: "key, value, headers, timestamp, partition (offsets differ; offset syncs kept)",
+        notes,
+      });
+    } catch (error) {
+      progress(`${name} failed: ${errorText(error)}`);
+      const kept = join(c.outDir, `${alias}.log`);
+      await Deno.copyFile(join(c.workDir, `${alias}.log`), kept).catch(() => {});
+      rows.push({ name, status: "failed", reason: `${errorText(error)} (log kept in ${kept})` });
     }
-    return {
-      name,
-      status: "ok",
-      records: run.targetRecords,
-      bytes: data.bytes,
-      copyMs: run.copyMs,
-      wallMs: run.wallMs,
-      ...rates(data.bytes, data.records, run.copyMs),
-      peakRssKiB: run.peakRssKiB,
-      preserves: "key, value, headers, timestamp, partition (offsets differ; offset syncs kept)",
-      notes,
-    };
-  } catch (error) {
-    progress(`${name} failed: ${errorText(error)}`);
-    const log = join(c.workDir, `mm2${c.runId}.log`);
-    await Deno.copyFile(log, join(c.outDir, `mm2-${c.runId}.log`)).catch(() => {});
-    return {
-      name,
-      status: "failed",
-      reason: `${errorText(error)} (log kept in ${join(c.outDir, `mm2-${c.runId}.log`)})`,
-    };
   }
+  return rows;
 }
 
 async function main(): Promise<number> {
@@ -393,15 +420,11 @@ async function main(): Promise<number> {
         let directFull: { peakRssKiB?: number; seedMs?: number } | undefined;
         for (const part of SEED_PARTS) {
           if (skipped(part) || full === undefined) {
-            report.throughput.push({
-              name: partName(part),
-              status: "skipped",
-              reason: `--skip ${part}`,
-            });
+            report.throughput.push(...skippedRows(part, `--skip ${part}`));
             continue;
           }
           if (part === "kcat") report.throughput.push(await kcatRow(c, fullTopic, full));
-          else if (part === "mm2") report.throughput.push(await mm2Row(c, fullTopic, full));
+          else if (part === "mm2") report.throughput.push(...(await mm2Rows(c, fullTopic, full)));
           else {
             const r = await kraftoverRow(c, part, fullTopic, full);
             report.throughput.push(r.row);
@@ -479,13 +502,7 @@ async function main(): Promise<number> {
         }
       }
     } else {
-      for (const part of SEED_PARTS) {
-        report.throughput.push({
-          name: partName(part),
-          status: "skipped",
-          reason: `--skip ${part}`,
-        });
-      }
+      for (const part of SEED_PARTS) report.throughput.push(...skippedRows(part, `--skip ${part}`));
       report.memory = { status: "skipped", reason: "--skip memory", rows: [] };
       report.freeze = { status: "skipped", reason: "--skip freeze" };
     }

@@ -63,7 +63,7 @@ export interface IamPolicyResult {
 export const MANAGED_POLICY_LIMIT = 6144;
 
 /** Parts of an MSK cluster ARN. */
-interface ClusterArnParts {
+export interface ClusterArnParts {
   partition: string;
   region: string;
   account: string;
@@ -71,7 +71,21 @@ interface ClusterArnParts {
   uuid: string;
 }
 
-function parseClusterArn(arn: string | undefined): ClusterArnParts | undefined {
+/**
+ * Splits an MSK cluster ARN (`arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID`)
+ * into its parts; `undefined` when the ARN is absent or has another shape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseClusterArn } from "./iam_policy.ts";
+ * const parts = parseClusterArn("arn:aws:kafka:eu-west-1:123456789012:cluster/old/abc-1");
+ * assert.equal(parts?.name, "old");
+ * assert.equal(parts?.uuid, "abc-1");
+ * assert.equal(parseClusterArn("arn:aws:s3:::bucket"), undefined);
+ * ```
+ */
+export function parseClusterArn(arn: string | undefined): ClusterArnParts | undefined {
   const m = arn === undefined
     ? null
     : /^arn:(aws[\w-]*):kafka:([^:]+):(\d{12}):cluster\/([^/]+)\/(.+)$/.exec(arn);

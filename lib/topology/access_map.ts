@@ -21,7 +21,7 @@ import type { ClusterConfig } from "../config/types.ts";
 import type { AclBinding } from "../inventory/types.ts";
 import { compareStrings } from "../inventory/select_topics.ts";
 import { compareAcls } from "../inventory/take_inventory.ts";
-import { MANAGED_POLICY_LIMIT, policySize } from "../plan/iam_policy.ts";
+import { MANAGED_POLICY_LIMIT, parseClusterArn, policySize } from "../plan/iam_policy.ts";
 import type { IamPolicyDocument } from "../plan/iam_policy.ts";
 import { isCopyableBinding, skippedPrincipalReason } from "./acl_plan.ts";
 
@@ -220,17 +220,14 @@ interface ArnBuilder {
 }
 
 function arnBuilder(target: Pick<ClusterConfig, "cluster_arn">): ArnBuilder {
-  // The same shape as plan's iam_policy.ts (which keeps its parser private).
-  const m = target.cluster_arn === undefined
-    ? null
-    : /^arn:(aws[\w-]*):kafka:([^:]+):(\d{12}):cluster\/([^/]+)\/(.+)$/.exec(target.cluster_arn);
-  if (m !== null) {
-    const base = `arn:${m[1]}:kafka:${m[2]}:${m[3]}`;
+  const arn = parseClusterArn(target.cluster_arn);
+  if (arn !== undefined) {
+    const base = `arn:${arn.partition}:kafka:${arn.region}:${arn.account}`;
     return {
       form: "concrete",
       placeholders: [],
       cluster: target.cluster_arn!,
-      resource: (kind, name) => `${base}:${kind}/${m[4]}/${m[5]}/${name}`,
+      resource: (kind, name) => `${base}:${kind}/${arn.name}/${arn.uuid}/${name}`,
     };
   }
   return {

@@ -116,6 +116,8 @@ export interface RunMirrorMakerOptions {
   alias: string;
   /** `tasks.max`. */
   tasks: number;
+  /** Producer settings for the target (`dst.producer.*`), beside the shipped defaults. @default {} */
+  producer?: Record<string, string>;
   /** Records the target topic must reach. */
   expectedRecords: number;
   /** Scratch directory (properties, log). */
@@ -151,6 +153,7 @@ export function mirrorMakerProperties(options: {
   target: string;
   topic: string;
   tasks: number;
+  producer?: Record<string, string>;
 }): string {
   const escaped = options.topic.replace(/\./g, "\\.");
   return [
@@ -175,6 +178,7 @@ export function mirrorMakerProperties(options: {
     "sync.group.offsets.enabled = false",
     "sync.topic.acls.enabled = false",
     "refresh.topics.interval.seconds = 5",
+    ...Object.entries(options.producer ?? {}).map(([k, v]) => `dst.producer.${k} = ${v}`),
     "",
   ].join("\n");
 }
@@ -195,6 +199,7 @@ export async function runMirrorMaker(options: RunMirrorMakerOptions): Promise<Mi
     target: options.target.bootstrap,
     topic: options.topic,
     tasks: options.tasks,
+    ...(options.producer === undefined ? {} : { producer: options.producer }),
   });
   const propertiesFile = join(options.workDir, `${options.alias}.properties`);
   const logFile = join(options.workDir, `${options.alias}.log`);

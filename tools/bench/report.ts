@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { ProfileSummary } from "./cpu_profile.ts";
+
 /** Whether a part ran. */
 export type PartStatus = "ok" | "skipped" | "failed";
 
@@ -37,6 +39,8 @@ export interface ThroughputRow {
   preserves?: string;
   /** Anything that qualifies the figure. */
   notes?: string[];
+  /** Where the process's CPU went (`--profile`). */
+  profile?: ProfileSummary;
 }
 
 /** Peak memory of the direct seed at one volume. */
@@ -132,6 +136,8 @@ export interface TranslationResult {
   cutoverHeapBytesPerOffset?: number;
   /** Baseline: a linear scan over the runs. */
   linearScan?: TranslationMeasure;
+  /** The three ways gave the same target offsets on the sample (else the comparison is void). */
+  baselineAgrees?: boolean;
   /** The compacted partitions alone (many runs each): where the search method matters. */
   compacted?: {
     /** Compacted partitions in the map. */
@@ -193,9 +199,10 @@ export interface BenchReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rates } from "./report.ts";
  * const r = rates(2_000_000, 1000, 500);
- * console.assert(r.mbPerSec === 4 && r.recordsPerSec === 2000);
+ * assert.ok(r.mbPerSec === 4 && r.recordsPerSec === 2000);
  * ```
  */
 export function rates(
@@ -215,12 +222,13 @@ export function rates(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { verdict } from "./report.ts";
  * const rows = [
  *   { name: "kraftover direct", status: "ok" as const, mbPerSec: 50 },
  *   { name: "kcat pipe", status: "ok" as const, mbPerSec: 100 },
  * ];
- * console.assert(verdict(rows)!.includes("SLOWER"));
+ * assert.ok(verdict(rows)!.includes("SLOWER"));
  * ```
  */
 export function verdict(rows: readonly ThroughputRow[]): string | undefined {
@@ -270,9 +278,10 @@ function bytesText(n: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { table } from "./report.ts";
  * const text = table([["tool", "MB/s"], ["kcat", "12.5"]]);
- * console.assert(text.split("\n")[2]!.endsWith("12.5"));
+ * assert.ok(text.split("\n")[2]!.endsWith("12.5"));
  * ```
  */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -304,13 +313,14 @@ function measureRow(name: string, m: TranslationMeasure | undefined): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBenchReport } from "./report.ts";
  * const text = formatBenchReport({
  *   version: 1, startedAt: "", finishedAt: "", command: "deno task bench",
  *   machine: { cpus: 2, memoryGiB: 24, os: "linux", deno: "2.9.6" }, options: {},
  *   throughput: [{ name: "kcat pipe", status: "skipped", reason: "--skip kcat" }],
  * });
- * console.assert(text.includes("kcat pipe") && text.includes("--skip kcat"));
+ * assert.ok(text.includes("kcat pipe") && text.includes("--skip kcat"));
  * ```
  */
 export function formatBenchReport(report: BenchReport): string {
@@ -359,6 +369,20 @@ export function formatBenchReport(report: BenchReport): string {
     if (r.status !== "ok") out.push(`  ${r.name}: ${r.status}: ${r.reason ?? ""}`);
     if (r.preserves !== undefined) out.push(`  ${r.name} keeps: ${r.preserves}`);
     for (const note of r.notes ?? []) out.push(`  ${r.name}: ${note}`);
+    if (r.profile !== undefined) {
+      const p = r.profile;
+      out.push(
+        `  ${r.name}: CPU profile, ${(p.totalMs / 1000).toFixed(1)} s sampled, ` +
+          `${(p.idleMs / 1000).toFixed(1)} s idle; by area: ` +
+          p.areas.slice(0, 6).map((a) => `${a.area} ${a.pct}%`).join(", "),
+      );
+      out.push(
+        `  ${r.name}: hottest functions (self time): ` +
+          p.top.filter((t) => t.name !== "(idle)").slice(0, 6).map((t) =>
+            `${t.name} ${t.location} ${t.pct}%`
+          ).join("; "),
+      );
+    }
   }
   if (report.verdict !== undefined) out.push(`  => ${report.verdict}`);
 
@@ -428,6 +452,13 @@ export function formatBenchReport(report: BenchReport): string {
       measureRow("cutover path (translateGroups)", t.cutoverPath),
       measureRow("baseline: linear scan over runs", t.linearScan),
     ]));
+    if (t.baselineAgrees !== undefined) {
+      out.push(
+        t.baselineAgrees
+          ? "  the three methods gave the same target offsets on the sample"
+          : "  WARNING: the methods disagree on the sample: these figures compare different work",
+      );
+    }
     if (t.compacted !== undefined) {
       const c = t.compacted;
       out.push(

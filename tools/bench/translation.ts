@@ -172,7 +172,7 @@ function timeBinary(
   }
   const ms = performance.now() - t0;
   sink ^= acc;
-  return { n, ms };
+  return { n, ms, acc };
 }
 
 /** Times the linear-scan baseline over `indexes` × every group (runs flattened first, untimed). */
@@ -203,7 +203,7 @@ function timeLinear(
   });
   const ms = performance.now() - t0;
   sink ^= acc;
-  return { n, ms };
+  return { n, ms, acc };
 }
 
 function* stride(total: number, step: number): Generator<number> {
@@ -215,9 +215,10 @@ function* stride(total: number, step: number): Generator<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { benchTranslation } from "./translation.ts";
  * const r = benchTranslation({ partitions: 200, groups: 5, sample: 500 });
- * console.assert(r.status === "ok" && r.translations === 1000);
+ * assert.ok(r.status === "ok" && r.translations === 1000);
  * ```
  */
 export function benchTranslation(options: BenchTranslationOptions = {}): TranslationResult {
@@ -298,6 +299,14 @@ export function benchTranslation(options: BenchTranslationOptions = {}): Transla
     binarySearch,
     cutoverPath,
     cutoverHeapBytesPerOffset: Math.max(0, Math.round(heapPerOffset)),
+    baselineAgrees: sample.acc === linear.acc && cb.acc === cl.acc &&
+      translated.every((g, k) =>
+        g.offsets.every((o, i) =>
+          o.target ===
+            parts[i]!.map.translate(committed[k]!.offsets[i]!.offset, parts[i]!.sentinelTarget + 1)
+              .target
+        )
+      ),
     linearScan,
     compacted: {
       partitions: compacted.length,
