@@ -15,12 +15,6 @@ import type { MigrationContext } from "../context.ts";
 import { KraftoverError } from "../errors.ts";
 import type { Journal } from "../journal.ts";
 import type { AclBinding } from "../inventory/types.ts";
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-} from "../kafka/kafkajs.ts";
 import { PRE_CUTOVER_STATES } from "../state_machine.ts";
 import type { MigrationState } from "../state_machine.ts";
 import {
@@ -28,6 +22,7 @@ import {
   createdTopics,
   unconfirmedCreateIntents,
 } from "../topology/topology_checkpoints.ts";
+import { toKafkajsAcl } from "../topology/kafkajs_acl.ts";
 import { takeJournal } from "./cutover.ts";
 
 /** Checkpoint names written by rollback. */
@@ -99,18 +94,6 @@ export function rollbackRefusal(state: MigrationState, failedFrom?: MigrationSta
     "and unchanged apart from one sentinel record per partition — and leave the target unused; " +
     "if they were switched, go forward: fix what kraftover validate reports and finalize, or " +
     "move clients back yourself after copying what was written to the target since the switch";
-}
-
-function toKafkajsAcl(b: AclBinding) {
-  return {
-    resourceType: AclResourceTypes[b.resourceType as keyof typeof AclResourceTypes],
-    resourceName: b.resourceName,
-    resourcePatternType: ResourcePatternTypes[b.patternType as keyof typeof ResourcePatternTypes],
-    principal: b.principal,
-    host: b.host,
-    operation: AclOperationTypes[b.operation as keyof typeof AclOperationTypes],
-    permissionType: AclPermissionTypes[b.permission as keyof typeof AclPermissionTypes],
-  };
 }
 
 async function openForRollback(ctx: MigrationContext, waitMs: number): Promise<Journal> {

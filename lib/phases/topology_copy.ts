@@ -22,12 +22,6 @@ import { KraftoverError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Journal } from "../journal.ts";
 import type { KafkaConnection } from "../kafka/connect.ts";
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-} from "../kafka/kafkajs.ts";
 import type { Admin } from "../kafka/kafkajs.ts";
 import { takeInventory } from "../inventory/take_inventory.ts";
 import type { TakeInventoryOptions } from "../inventory/take_inventory.ts";
@@ -58,6 +52,7 @@ import {
 } from "../topology/acl_plan.ts";
 import type { AclCopyPlan, AclKeptBinding, AclSkippedBinding } from "../topology/acl_plan.ts";
 import { ACCESS_MAP_FILE, accessMapJson, buildAccessMap } from "../topology/access_map.ts";
+import { toKafkajsAcl } from "../topology/kafkajs_acl.ts";
 import { openTopicConfigSession } from "../topology/_topic_configs.ts";
 import type { ConfigChange, TopicConfigSession } from "../topology/_topic_configs.ts";
 import { topicJournalStates, TOPOLOGY_CHECKPOINT } from "../topology/topology_checkpoints.ts";
@@ -843,18 +838,6 @@ function lastCheckpoint(
     if (topic === undefined || r.data.topic === topic) return r.data;
   }
   return undefined;
-}
-
-function toKafkajsAcl(b: AclBinding) {
-  return {
-    resourceType: AclResourceTypes[b.resourceType as keyof typeof AclResourceTypes],
-    resourceName: b.resourceName,
-    resourcePatternType: ResourcePatternTypes[b.patternType as keyof typeof ResourcePatternTypes],
-    principal: b.principal,
-    host: b.host,
-    operation: AclOperationTypes[b.operation as keyof typeof AclOperationTypes],
-    permissionType: AclPermissionTypes[b.permission as keyof typeof AclPermissionTypes],
-  };
 }
 
 /** Creates missing topics in batches: intents journaled first, confirmations after. */
