@@ -28,8 +28,8 @@ import {
   describeConfigsRequest,
   incrementalAlterConfigsRequest,
   openWireSession,
-} from "../lib/inventory/_wire.ts";
-import type { ConfigChange } from "../lib/inventory/_wire.ts";
+} from "../lib/kafka/_wire.ts";
+import type { ConfigChange } from "../lib/kafka/_wire.ts";
 
 /** The running sandbox, or why there is none. */
 export const sandbox: { info: SandboxInfo } | { skip: string } = await (async () => {

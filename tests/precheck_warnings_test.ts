@@ -49,6 +49,12 @@ sandboxTest(
     };
     const kcat = await hasProgram("kcat");
     let child: Deno.ChildProcess | undefined;
+    const producer = source.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    let openTx: Awaited<ReturnType<typeof producer.transaction>> | undefined;
     try {
       await topicWithRecords(source, topics.compacted, {
         count: 5,
@@ -72,16 +78,10 @@ sandboxTest(
       // deno-lint-ignore no-explicit-any
       await targetAdmin.createAcls({ acl: [extraAcl as any] });
 
-      const producer = source.kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
       await producer.connect();
-      const tx = await producer.transaction();
-      await tx.send({ topic: topics.tx, messages: [{ key: "a", value: "b" }] });
-      await tx.commit();
-      await producer.disconnect();
+      // Left open until precheck has run: W07 names open transactions first.
+      openTx = await producer.transaction();
+      await openTx.send({ topic: topics.tx, messages: [{ key: "a", value: "b" }] });
 
       if (kcat) {
         child = new Deno.Command("kcat", {
@@ -132,7 +132,10 @@ sandboxTest(
       await t.step("W07 names the transactional producer", () => {
         const w07 = findings(report, "W07", "source");
         assert.equal(w07.length, 1, dump);
-        assert.match(w07[0]!.detail, new RegExp(transactionalId));
+        assert.match(
+          w07[0]!.detail,
+          new RegExp(`transaction open now: [^:]*${transactionalId} \\(Ongoing\\)`),
+        );
       });
       await t.step("W09 for the target topic whose retention.ms differs", () => {
         const w09 = findings(report, "W09", `topic:${topics.drift}`);
@@ -163,6 +166,8 @@ sandboxTest(
         assert.equal(report.passed, true, dump);
       });
     } finally {
+      await openTx?.abort().catch(() => {});
+      await producer.disconnect();
       child?.kill("SIGKILL");
       await child?.status;
       // deno-lint-ignore no-explicit-any

@@ -114,6 +114,8 @@ const VIA_NAME: Record<SeedVia, string> = {
   "staged-dir": "kraftover staged (directory)",
 };
 
+const NOT_SELECTED = "not selected (--skip or --only)";
+
 const MM2_NAMES = ["MirrorMaker 2 (defaults)", "MirrorMaker 2 (tuned producer)"] as const;
 
 /** The rows of a part that did not run. */
@@ -137,187 +139,307 @@ function copyTimeout(bytes: number): number {
   return 60_000 + (bytes / 2e6) * 1000;
 }
 
-async function kraftoverRow(
+/** One run of one tool. */
+interface Sample {
+  /** Records on the target afterwards. */
+  records: number;
+  /** Copy time (ms). */
+  copyMs: number;
+  /** Process start to end (ms). */
+  wallMs: number;
+  /** Peak resident set (KiB). */
+  peakRssKiB: number;
+  /** What qualifies this run. */
+  notes: string[];
+  /** Where the CPU went (kraftover with --profile). */
+  profile?: ProfileSummary;
+}
+
+/** A tool the throughput part runs, once per repetition. */
+interface Tool {
+  name: string;
+  preserves: string;
+  run(rep: number): Promise<Sample>;
+}
+
+const KCAT_KEEPS = "key and value as text lines only — NOT headers, timestamps (new CreateTime), " +
+  "partitions (re-hashed by key), binary or multi-line values; acks=all, not idempotent";
+const MM2_KEEPS = "key, value, headers, timestamp, partition (offsets differ; offset syncs kept)";
+
+/** Seeds `topic` once with kraftover. */
+async function kraftoverSample(
   c: SeedContext,
   via: SeedVia,
   topic: string,
   data: ProduceResult,
-): Promise<{ row: ThroughputRow; peakRssKiB?: number; seedMs?: number }> {
-  const name = VIA_NAME[via];
-  const id = `bench-${c.runId}-${via}-${topic.endsWith("quarter") ? "q" : "f"}`;
-  try {
-    progress(`${name}: seeding ${topic}`);
-    const run = await runKraftoverSeed({
-      info: c.info,
-      target: c.target,
-      topic,
-      via,
-      workDir: c.workDir,
-      concurrency: c.options.concurrency,
-      id,
-      timeoutMs: copyTimeout(data.bytes),
-      ...(c.options.profile ? { cpuProfileDir: join(c.outDir, "profiles") } : {}),
-    });
-    const r = run.result;
-    if (run.targetRecords !== data.records || r.seed.records !== data.records) {
-      throw new Error(
-        `copied ${r.seed.records} records, target holds ${run.targetRecords}, expected ${data.records}`,
-      );
-    }
-    const notes = [
-      `copy time is seed() alone; topology copy took ${(r.topologyMs / 1000).toFixed(2)} s more`,
-      `kraftover counted ${r.seed.bytes.toLocaleString("en-US")} bytes of keys+values (benchmark: ${
-        data.bytes.toLocaleString("en-US")
-      })`,
-    ];
-    if (run.stagedBytes !== undefined) {
-      notes.push(
-        `staged ${
-          (run.stagedBytes / 1e6).toFixed(1)
-        } MB in ${r.seed.segmentsWritten} zstd segments ` +
-          `(×${
-            (run.stagedBytes / data.bytes).toFixed(2)
-          } of the data); staging and restoring both counted`,
-      );
-    }
-    let profile: ProfileSummary | undefined;
-    if (c.options.profile) {
-      const file = join(c.outDir, "profiles", `${id}.cpuprofile`);
-      try {
-        profile = summarizeCpuProfile(JSON.parse(await Deno.readTextFile(file)) as CpuProfile, 12);
-        notes.push(`CPU profile: ${file}`);
-      } catch (error) {
-        notes.push(`no CPU profile (${errorText(error)})`);
-      }
-    }
-    if (r.socketsLeftOpen > 0) {
-      notes.push(
-        `${r.socketsLeftOpen} TCP connection(s) still open after the context closed (leaked; ` +
-          "they keep a process alive until the broker's idle timeout)",
-      );
-    }
-    return {
-      row: {
-        name,
-        status: "ok",
-        records: run.targetRecords,
-        bytes: data.bytes,
-        copyMs: r.seedMs,
-        wallMs: Math.round(run.wallMs),
-        ...rates(data.bytes, data.records, r.seedMs),
-        peakRssKiB: r.vmHwmKiB,
-        preserves: KRAFTOVER_KEEPS,
-        notes,
-        ...(profile === undefined ? {} : { profile }),
-      },
-      peakRssKiB: r.vmHwmKiB,
-      seedMs: r.seedMs,
-    };
-  } catch (error) {
-    progress(`${name} failed: ${errorText(error)}`);
-    return { row: { name, status: "failed", reason: errorText(error) } };
+  id: string,
+): Promise<Sample> {
+  progress(`${VIA_NAME[via]}: seeding ${topic}`);
+  const run = await runKraftoverSeed({
+    info: c.info,
+    target: c.target,
+    topic,
+    via,
+    workDir: c.workDir,
+    concurrency: c.options.concurrency,
+    id,
+    timeoutMs: copyTimeout(data.bytes),
+    ...(c.options.profile ? { cpuProfileDir: join(c.outDir, "profiles") } : {}),
+  });
+  const r = run.result;
+  if (run.targetRecords !== data.records || r.seed.records !== data.records) {
+    throw new Error(
+      `copied ${r.seed.records} records, target holds ${run.targetRecords}, expected ${data.records}`,
+    );
   }
+  const notes = [
+    `copy time is seed() alone; topology copy took ${(r.topologyMs / 1000).toFixed(2)} s more`,
+    `kraftover counted ${r.seed.bytes.toLocaleString("en-US")} bytes of keys+values (benchmark: ${
+      data.bytes.toLocaleString("en-US")
+    })`,
+  ];
+  if (run.stagedBytes !== undefined) {
+    notes.push(
+      `staged ${(run.stagedBytes / 1e6).toFixed(1)} MB in ${r.seed.segmentsWritten} zstd ` +
+        `segments (×${(run.stagedBytes / data.bytes).toFixed(2)} of the data); staging and ` +
+        "restoring both counted",
+    );
+  }
+  let profile: ProfileSummary | undefined;
+  if (c.options.profile) {
+    const file = join(c.outDir, "profiles", `${id}.cpuprofile`);
+    try {
+      profile = summarizeCpuProfile(JSON.parse(await Deno.readTextFile(file)) as CpuProfile, 12);
+      notes.push(`CPU profile: ${file}`);
+    } catch (error) {
+      notes.push(`no CPU profile (${errorText(error)})`);
+    }
+  }
+  if (r.socketsLeftOpen > 0) {
+    notes.push(
+      `${r.socketsLeftOpen} TCP connection(s) still open after the context closed (leaked; ` +
+        "they keep a process alive until the broker's idle timeout)",
+    );
+  }
+  return {
+    records: run.targetRecords,
+    copyMs: r.seedMs,
+    wallMs: Math.round(run.wallMs),
+    peakRssKiB: r.vmHwmKiB,
+    notes,
+    ...(profile === undefined ? {} : { profile }),
+  };
 }
 
-async function kcatRow(c: SeedContext, topic: string, data: ProduceResult): Promise<ThroughputRow> {
-  const name = "kcat pipe";
-  try {
-    progress(`${name}: copying ${topic}`);
-    const run = await runKcatPipe({
-      source: c.source.bootstrap,
-      target: c.target,
-      topic,
-      targetTopic: `${topic}.kcat`,
-      partitions: c.options.partitions,
-      timeoutMs: copyTimeout(data.bytes),
-    });
-    if (run.targetRecords !== data.records) {
-      throw new Error(`target holds ${run.targetRecords} records, expected ${data.records}`);
-    }
-    return {
-      name,
-      status: "ok",
-      records: run.targetRecords,
-      bytes: data.bytes,
-      copyMs: Math.round(run.wallMs),
-      wallMs: Math.round(run.wallMs),
-      ...rates(data.bytes, data.records, run.wallMs),
-      peakRssKiB: run.peakRssKiB,
-      preserves: "key and value as text lines only — NOT headers, timestamps (new CreateTime), " +
-        "partitions (re-hashed by key), binary or multi-line values; acks=all, not idempotent",
-      notes: [`command: ${run.command}`, "copy time is the whole pipe, start to exit"],
-    };
-  } catch (error) {
-    progress(`${name} failed: ${errorText(error)}`);
-    return { name, status: "failed", reason: errorText(error) };
+/** Copies `topic` once with the kcat pipe. */
+async function kcatSample(c: SeedContext, topic: string, data: ProduceResult): Promise<Sample> {
+  progress(`kcat pipe: copying ${topic}`);
+  const run = await runKcatPipe({
+    source: c.source.bootstrap,
+    target: c.target,
+    topic,
+    targetTopic: `${topic}.kcat`,
+    partitions: c.options.partitions,
+    timeoutMs: copyTimeout(data.bytes),
+  });
+  if (run.targetRecords !== data.records) {
+    throw new Error(`target holds ${run.targetRecords} records, expected ${data.records}`);
   }
+  return {
+    records: run.targetRecords,
+    copyMs: Math.round(run.wallMs),
+    wallMs: Math.round(run.wallMs),
+    peakRssKiB: run.peakRssKiB,
+    notes: [`command: ${run.command}`, "copy time is the whole pipe, start to exit"],
+  };
 }
 
 /** MirrorMaker 2's producer batching raised to what kraftover and librdkafka batch. */
 const MM2_TUNED_PRODUCER = { "batch.size": "524288", "linger.ms": "20" };
 
-async function mm2Rows(
+/** Replicates `topic` once with MirrorMaker 2. */
+async function mm2Sample(
+  c: SeedContext,
+  libs: string,
+  tuned: boolean,
+  topic: string,
+  data: ProduceResult,
+  alias: string,
+): Promise<Sample> {
+  const producer = tuned ? MM2_TUNED_PRODUCER : {};
+  progress(
+    `${MM2_NAMES[tuned ? 1 : 0]}: replicating ${topic} (tasks.max ${c.options.concurrency})`,
+  );
+  let run;
+  try {
+    run = await runMirrorMaker({
+      libs,
+      source: c.source,
+      target: c.target,
+      topic,
+      alias,
+      tasks: c.options.concurrency,
+      producer,
+      expectedRecords: data.records,
+      workDir: c.workDir,
+      timeoutMs: copyTimeout(data.bytes) + 60_000,
+    });
+  } catch (error) {
+    const kept = join(c.outDir, `${alias}.log`);
+    await Deno.copyFile(join(c.workDir, `${alias}.log`), kept).catch(() => {});
+    throw new Error(`${errorText(error)} (log kept in ${kept})`);
+  }
+  const settings = Object.entries(producer).map(([k, v]) => `dst.producer.${k}=${v}`);
+  const notes = [
+    `Kafka ${c.options.mm2Version} dedicated mode, tasks.max ${c.options.concurrency}, ` +
+    `heap ${run.heap}, ${settings.length === 0 ? "shipped client defaults" : settings.join(", ")}`,
+    "copy time is last poll of an empty target topic → all records there (50 ms polls); " +
+    "JVM, Connect and task start-up " +
+    `took ${(run.startupMs / 1000).toFixed(1)} s before it (in wall)`,
+  ];
+  if (run.targetRecords > data.records) {
+    notes.push(`${run.targetRecords - data.records} duplicate records (at-least-once)`);
+  }
+  return {
+    records: run.targetRecords,
+    copyMs: run.copyMs,
+    wallMs: run.wallMs,
+    peakRssKiB: run.peakRssKiB,
+    notes,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A row from a tool's runs: median times, highest peak memory, every run kept. */
+function rowOf(
+  tool: { name: string; preserves: string },
+  samples: readonly Sample[],
+  data: ProduceResult,
+): ThroughputRow {
+  const copyMs = Math.round(median(samples.map((x) => x.copyMs)));
+  const first = samples[0]!;
+  return {
+    name: tool.name,
+    status: "ok",
+    records: first.records,
+    bytes: data.bytes,
+    copyMs,
+    wallMs: Math.round(median(samples.map((x) => x.wallMs))),
+    ...rates(data.bytes, data.records, copyMs),
+    peakRssKiB: Math.max(...samples.map((x) => x.peakRssKiB)),
+    preserves: tool.preserves,
+    notes: [...new Set(samples.flatMap((x) => x.notes))],
+    ...(samples.length > 1
+      ? {
+        runs: samples.map((x) => ({
+          copyMs: x.copyMs,
+          wallMs: x.wallMs,
+          peakRssKiB: x.peakRssKiB,
+          mbPerSec: rates(data.bytes, data.records, x.copyMs).mbPerSec,
+        })),
+      }
+      : {}),
+    ...(first.profile === undefined ? {} : { profile: first.profile }),
+  };
+}
+
+/**
+ * Runs every selected tool `repeat` times, the tools interleaved within each
+ * repetition so that a noisy moment of a shared machine does not land on one
+ * tool only.
+ */
+async function throughputRows(
   c: SeedContext,
   topic: string,
   data: ProduceResult,
-): Promise<ThroughputRow[]> {
-  const names = MM2_NAMES;
-  let libs: string;
-  try {
-    progress(`MirrorMaker 2: resolving org.apache.kafka:connect-mirror:${c.options.mm2Version}`);
-    libs = await resolveMirrorMakerJars(c.options.mm2Version, c.info.cacheDir);
-  } catch (error) {
-    progress(`MirrorMaker 2 cannot run: ${errorText(error)}`);
-    return skippedRows("mm2", `cannot get MirrorMaker 2: ${errorText(error)}`);
+): Promise<{ rows: ThroughputRow[]; direct?: { peakRssKiB: number; seedMs: number } }> {
+  const parts = new Set(c.options.parts);
+  const tools: (Tool & { part: typeof SEED_PARTS[number] })[] = [];
+  const skippedHere: ThroughputRow[] = [];
+  for (const via of ["direct", "staged-s3", "staged-dir"] as const) {
+    if (!parts.has(via)) continue;
+    tools.push({
+      part: via,
+      name: VIA_NAME[via],
+      preserves: KRAFTOVER_KEEPS,
+      run: (rep) => kraftoverSample(c, via, topic, data, `bench-${c.runId}-${via}-f${rep}`),
+    });
   }
-  const rows: ThroughputRow[] = [];
-  for (const [i, name] of names.entries()) {
-    const alias = `mm2${c.runId}${i === 0 ? "d" : "t"}`;
-    const producer = i === 0 ? {} : MM2_TUNED_PRODUCER;
+  if (parts.has("kcat")) {
+    tools.push({
+      part: "kcat",
+      name: "kcat pipe",
+      preserves: KCAT_KEEPS,
+      run: () => kcatSample(c, topic, data),
+    });
+  }
+  if (parts.has("mm2")) {
     try {
-      progress(`${name}: replicating ${topic} (tasks.max ${c.options.concurrency})`);
-      const run = await runMirrorMaker({
-        libs,
-        source: c.source,
-        target: c.target,
-        topic,
-        alias,
-        tasks: c.options.concurrency,
-        producer,
-        expectedRecords: data.records,
-        workDir: c.workDir,
-        timeoutMs: copyTimeout(data.bytes) + 60_000,
-      });
-      const settings = Object.entries(producer).map(([k, v]) => `dst.producer.${k}=${v}`);
-      const notes = [
-        `Kafka ${c.options.mm2Version} dedicated mode, tasks.max ${c.options.concurrency}, heap ${run.heap}, ` +
-        (settings.length === 0 ? "shipped client defaults" : settings.join(", ")),
-        `copy time is first record → last record on the target; JVM, Connect and task start-up ` +
-        `took ${(run.startupMs / 1000).toFixed(1)} s before it (in wall)`,
-      ];
-      if (run.targetRecords > data.records) {
-        notes.push(`${run.targetRecords - data.records} duplicate records (at-least-once)`);
+      progress(`MirrorMaker 2: resolving org.apache.kafka:connect-mirror:${c.options.mm2Version}`);
+      const libs = await resolveMirrorMakerJars(c.options.mm2Version, c.info.cacheDir);
+      for (const tuned of [false, true]) {
+        tools.push({
+          part: "mm2",
+          name: MM2_NAMES[tuned ? 1 : 0],
+          preserves: MM2_KEEPS,
+          run: (rep) =>
+            mm2Sample(c, libs, tuned, topic, data, `mm2${c.runId}${tuned ? "t" : "d"}${rep}`),
+        });
       }
-      rows.push({
-        name,
-        status: "ok",
-        records: run.targetRecords,
-        bytes: data.bytes,
-        copyMs: run.copyMs,
-        wallMs: run.wallMs,
-        ...rates(data.bytes, data.records, run.copyMs),
-        peakRssKiB: run.peakRssKiB,
-        preserves: "key, value, headers, timestamp, partition (offsets differ; offset syncs kept)",
-        notes,
-      });
     } catch (error) {
-      progress(`${name} failed: ${errorText(error)}`);
-      const kept = join(c.outDir, `${alias}.log`);
-      await Deno.copyFile(join(c.workDir, `${alias}.log`), kept).catch(() => {});
-      rows.push({ name, status: "failed", reason: `${errorText(error)} (log kept in ${kept})` });
+      progress(`MirrorMaker 2 cannot run: ${errorText(error)}`);
+      skippedHere.push(...skippedRows("mm2", `cannot get MirrorMaker 2: ${errorText(error)}`));
     }
   }
-  return rows;
+  const samples = new Map<string, Sample[]>();
+  const failures = new Map<string, string>();
+  for (let rep = 0; rep < c.options.repeat; rep++) {
+    if (c.options.repeat > 1) progress(`throughput: repetition ${rep + 1} of ${c.options.repeat}`);
+    for (const tool of tools) {
+      if (failures.has(tool.name)) continue;
+      try {
+        const sample = await tool.run(rep);
+        samples.set(tool.name, [...(samples.get(tool.name) ?? []), sample]);
+      } catch (error) {
+        progress(`${tool.name} failed: ${errorText(error)}`);
+        failures.set(tool.name, errorText(error));
+      }
+    }
+  }
+  const rows: ThroughputRow[] = [];
+  for (const part of SEED_PARTS) {
+    const mine = tools.filter((t) => t.part === part);
+    if (mine.length === 0) {
+      const skipped = skippedHere.filter((r) =>
+        skippedRows(part, "").some((x) => x.name === r.name)
+      );
+      rows.push(...(skipped.length > 0 ? skipped : skippedRows(part, NOT_SELECTED)));
+      continue;
+    }
+    for (const tool of mine) {
+      const failed = failures.get(tool.name);
+      rows.push(
+        failed !== undefined
+          ? { name: tool.name, status: "failed", reason: failed }
+          : rowOf(tool, samples.get(tool.name)!, data),
+      );
+    }
+  }
+  const direct = samples.get(VIA_NAME.direct);
+  return {
+    rows,
+    ...(direct === undefined ? {} : {
+      direct: {
+        peakRssKiB: Math.max(...direct.map((x) => x.peakRssKiB)),
+        seedMs: Math.round(median(direct.map((x) => x.copyMs))),
+      },
+    }),
+  };
 }
 
 async function main(): Promise<number> {
@@ -351,7 +473,7 @@ async function main(): Promise<number> {
 
   // Offset translation needs no cluster: run it first, on a quiet machine.
   if (skipped("translation")) {
-    report.translation = { status: "skipped", reason: "--skip translation" };
+    report.translation = { status: "skipped", reason: NOT_SELECTED };
   } else {
     progress(
       `offset translation: ${options.translationPartitions} partitions × ${options.translationGroups} groups`,
@@ -417,26 +539,24 @@ async function main(): Promise<number> {
             produceMs: Math.round(full.ms),
           };
         }
-        let directFull: { peakRssKiB?: number; seedMs?: number } | undefined;
-        for (const part of SEED_PARTS) {
-          if (skipped(part) || full === undefined) {
-            report.throughput.push(...skippedRows(part, `--skip ${part}`));
-            continue;
-          }
-          if (part === "kcat") report.throughput.push(await kcatRow(c, fullTopic, full));
-          else if (part === "mm2") report.throughput.push(...(await mm2Rows(c, fullTopic, full)));
-          else {
-            const r = await kraftoverRow(c, part, fullTopic, full);
-            report.throughput.push(r.row);
-            if (part === "direct" && r.row.status === "ok") directFull = r;
-          }
+        let directFull: { peakRssKiB: number; seedMs: number } | undefined;
+        if (full === undefined) {
+          for (const part of SEED_PARTS) report.throughput.push(...skippedRows(part, NOT_SELECTED));
+        } else {
+          const measured = await throughputRows(c, fullTopic, full);
+          report.throughput.push(...measured.rows);
+          directFull = measured.direct;
         }
         const said = verdict(report.throughput);
         if (said !== undefined) report.verdict = said;
 
         // 2. Memory as volume grows.
         if (skipped("memory") || full === undefined) {
-          report.memory = { status: "skipped", reason: "--skip memory", rows: [] };
+          report.memory = {
+            status: "skipped",
+            reason: NOT_SELECTED,
+            rows: [],
+          };
         } else {
           try {
             const quarterTopic = `${prefix}-quarter`;
@@ -449,16 +569,29 @@ async function main(): Promise<number> {
               Math.round(options.volume / 4),
               2,
             );
-            const q = await kraftoverRow(c, "direct", quarterTopic, quarter);
-            if (q.row.status !== "ok") throw new Error(q.row.reason);
-            directFull ??= await kraftoverRow(c, "direct", fullTopic, full);
-            if (directFull.peakRssKiB === undefined) throw new Error("the full direct seed failed");
+            const q = await kraftoverSample(
+              c,
+              "direct",
+              quarterTopic,
+              quarter,
+              `bench-${c.runId}-direct-q`,
+            );
+            if (directFull === undefined) {
+              const f = await kraftoverSample(
+                c,
+                "direct",
+                fullTopic,
+                full,
+                `bench-${c.runId}-direct-m`,
+              );
+              directFull = { peakRssKiB: f.peakRssKiB, seedMs: f.copyMs };
+            }
             const rows: MemoryRow[] = [
               {
                 bytes: quarter.bytes,
                 records: quarter.records,
-                seedMs: q.seedMs!,
-                peakRssKiB: q.peakRssKiB!,
+                seedMs: q.copyMs,
+                peakRssKiB: q.peakRssKiB,
               },
               {
                 bytes: full.bytes,
@@ -478,7 +611,7 @@ async function main(): Promise<number> {
 
       // 3. Producer freeze window.
       if (skipped("freeze")) {
-        report.freeze = { status: "skipped", reason: "--skip freeze" };
+        report.freeze = { status: "skipped", reason: NOT_SELECTED };
       } else {
         progress(
           `freeze window: ${options.freezePartitions} partitions, ${options.freezeGroups} groups`,
@@ -502,9 +635,11 @@ async function main(): Promise<number> {
         }
       }
     } else {
-      for (const part of SEED_PARTS) report.throughput.push(...skippedRows(part, `--skip ${part}`));
-      report.memory = { status: "skipped", reason: "--skip memory", rows: [] };
-      report.freeze = { status: "skipped", reason: "--skip freeze" };
+      for (const part of SEED_PARTS) {
+        report.throughput.push(...skippedRows(part, NOT_SELECTED));
+      }
+      report.memory = { status: "skipped", reason: NOT_SELECTED, rows: [] };
+      report.freeze = { status: "skipped", reason: NOT_SELECTED };
     }
   } finally {
     await source?.close();

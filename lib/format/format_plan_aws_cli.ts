@@ -43,7 +43,6 @@ export interface FormatAwsCliScriptInput {
   configFile: string | null;
 }
 
-
 function roleName(config: MigrationConfig): string | undefined {
   const arn = config.source.auth.role_arn ?? config.target.auth.role_arn;
   return arn === undefined

@@ -28,7 +28,7 @@
  * @module
  */
 
-import type { ApiVersionMap } from "./_wire.ts";
+import type { ApiVersionMap } from "../kafka/_wire.ts";
 
 /** A metadata mode. */
 export type MetadataMode = "zookeeper" | "kraft" | "unknown";

@@ -22,8 +22,8 @@ import {
   openWireSession,
   WireError,
   WireReader,
-} from "./_wire.ts";
-import type { DescribedGroup, DescribedResource, WireSession } from "./_wire.ts";
+} from "../kafka/_wire.ts";
+import type { DescribedGroup, DescribedResource, WireSession } from "../kafka/_wire.ts";
 import {
   combineModes,
   compareKafkaVersions,

@@ -69,8 +69,11 @@ export type KafkajsCluster = {
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 };
 
-/** kafkajs keeps its cluster factory behind a symbol; this finds it. */
-export function createLowLevelCluster(connection: KafkaConnection): KafkajsCluster {
+/**
+ * kafkajs's cluster factory for a connection, which kafkajs keeps behind a
+ * symbol on its `Kafka` object.
+ */
+export function kafkajsClusterFactory(connection: KafkaConnection): (options: unknown) => unknown {
   const kafka = connection.kafka as unknown as Record<symbol, unknown>;
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) =>
     s.description === "private:Kafka:createCluster"
@@ -79,7 +82,16 @@ export function createLowLevelCluster(connection: KafkaConnection): KafkajsClust
   if (typeof factory !== "function") {
     throw new KraftoverError("INTERNAL", "This kafkajs build does not expose its cluster factory");
   }
-  return factory({ allowAutoTopicCreation: false, isolationLevel: 1, metadataMaxAge: 60_000 });
+  return factory as (options: unknown) => unknown;
+}
+
+/** A kafkajs cluster for READ_COMMITTED fetches and offset commits (no topic auto-creation). */
+export function createLowLevelCluster(connection: KafkaConnection): KafkajsCluster {
+  return kafkajsClusterFactory(connection)({
+    allowAutoTopicCreation: false,
+    isolationLevel: 1,
+    metadataMaxAge: 60_000,
+  }) as KafkajsCluster;
 }
 
 /** Commits group offsets over one connection to the cluster. */

@@ -707,17 +707,30 @@ function sourceTopicChecks(
     }
   }
   if (inv.transactions.available && inv.transactions.transactionalIds.length > 0) {
-    const ids = inv.transactions.transactionalIds.map((t) => `${t.transactionalId} (${t.state})`);
+    // Open transactions first: they are the ones that must finish before the freeze.
+    const all = inv.transactions.transactionalIds;
+    const open = all.filter((t) => OPEN_TRANSACTION_STATES.has(t.state));
+    const ids = [...open, ...all.filter((t) => !OPEN_TRANSACTION_STATES.has(t.state))]
+      .map((t) => `${t.transactionalId} (${t.state})`);
     findings.add(
       "W07",
       "source",
-      `Transactional producers are known to the source: ${ids.slice(0, 10).join(", ")}` +
-        `${ids.length > 10 ? `, … (${ids.length})` : ""}.`,
+      `${all.length} transactional producer(s) are known to the source, ${open.length} with a ` +
+        `transaction open now: ${ids.slice(0, 10).join(", ")}` +
+        `${ids.length > 10 ? `, … and ${ids.length - 10} more` : ""}.`,
       "Only committed records are copied and transaction markers are holes, not records. Freeze the " +
         "transactional producers at cutover like the others, and let open transactions finish first.",
     );
   }
 }
+
+/** Transaction states in which a transactional producer has a transaction in flight. */
+const OPEN_TRANSACTION_STATES: ReadonlySet<string> = new Set([
+  "Ongoing",
+  "PrepareCommit",
+  "PrepareAbort",
+  "PrepareEpochFence",
+]);
 
 // ---------------------------------------------------------------------------
 // Source vs target: B11, W04, B12, W09, B13, B14, W08, W10, W12

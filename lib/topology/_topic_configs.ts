@@ -15,8 +15,8 @@ import {
   incrementalAlterConfigsRequest,
   kafkaErrorName,
   openWireSession,
-} from "../inventory/_wire.ts";
-import type { ConfigChange, WireSession } from "../inventory/_wire.ts";
+} from "../kafka/_wire.ts";
+import type { ConfigChange, WireSession } from "../kafka/_wire.ts";
 import { withRetry } from "../retry.ts";
 
 export type { ConfigChange };

@@ -30,6 +30,8 @@ export interface BenchOptions {
   partitions: number;
   /** kraftover `seed.max_concurrent_partitions` and MirrorMaker 2 `tasks.max`. @default 4 */
   concurrency: number;
+  /** Runs of each throughput tool (median reported, tools interleaved). @default 1 */
+  repeat: number;
   /** Parts to run. @default every part */
   parts: Set<BenchPart>;
   /** Where the JSON goes. @default bench-results/ */
@@ -74,6 +76,8 @@ Options:
   --partitions N                seed topic partitions (default 8)
   --concurrency N               kraftover seed.max_concurrent_partitions and
                                 MirrorMaker 2 tasks.max (default 4)
+  --repeat N                    run each throughput tool N times, interleaved, and
+                                report the median (default 1; 3 on a busy machine)
   --skip PART[,PART…]           leave parts out
   --only PART[,PART…]           run only these parts
                                 parts: ${BENCH_PARTS.join(", ")}
@@ -134,6 +138,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     volume: 1024 ** 3,
     partitions: 8,
     concurrency: 4,
+    repeat: 1,
     parts: new Set(BENCH_PARTS),
     out: "bench-results",
     freezePartitions: 1000,
@@ -175,6 +180,9 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         break;
       case "--concurrency":
         options.concurrency = positiveInt(flag, value());
+        break;
+      case "--repeat":
+        options.repeat = positiveInt(flag, value());
         break;
       case "--skip":
         skip.push(...partList(flag, value()));

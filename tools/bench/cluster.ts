@@ -80,6 +80,8 @@ export class BenchCluster {
   /** Sum of the high watermarks of a topic's partitions (0 when it does not exist). */
   async endOffsetSum(topic: string): Promise<number> {
     const admin = await this.admin();
+    // Asked for a topic that does not exist, kafkajs retries for seconds: look first.
+    if (!(await admin.listTopics()).includes(topic)) return 0;
     try {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.reduce((n, p) => n + Number(p.high), 0);

@@ -39,6 +39,8 @@ export interface ThroughputRow {
   preserves?: string;
   /** Anything that qualifies the figure. */
   notes?: string[];
+  /** Every run when the tool ran more than once (`--repeat`); the row holds the medians. */
+  runs?: { copyMs: number; wallMs: number; peakRssKiB: number; mbPerSec: number }[];
   /** Where the process's CPU went (`--profile`). */
   profile?: ProfileSummary;
 }
@@ -348,9 +350,24 @@ export function formatBenchReport(report: BenchReport): string {
   }
 
   out.push("");
+  const repeated = report.throughput.some((r) => (r.runs?.length ?? 0) > 1);
   out.push("1. Seed throughput (same topic, same brokers; MB = 10^6 bytes of keys+values)");
+  if (repeated) out.push("   medians of the runs; MB/s range = slowest–fastest run");
+  const range = (r: ThroughputRow) => {
+    const all = r.runs?.map((x) => x.mbPerSec) ?? [];
+    return all.length < 2 ? "-" : `${Math.min(...all).toFixed(0)}–${Math.max(...all).toFixed(0)}`;
+  };
   out.push(table([
-    ["tool", "records", "copy time", "MB/s", "records/s", "peak RSS", "wall"],
+    [
+      "tool",
+      "records",
+      "copy time",
+      "MB/s",
+      ...(repeated ? ["MB/s range"] : []),
+      "records/s",
+      "peak RSS",
+      "wall",
+    ],
     ...report.throughput.map((r) =>
       r.status === "ok"
         ? [
@@ -358,11 +375,12 @@ export function formatBenchReport(report: BenchReport): string {
           num(r.records),
           sec(r.copyMs),
           r.mbPerSec?.toFixed(1) ?? "-",
+          ...(repeated ? [range(r)] : []),
           num(r.recordsPerSec),
           mib(r.peakRssKiB),
           sec(r.wallMs),
         ]
-        : [r.name, r.status.toUpperCase(), "-", "-", "-", "-", "-"]
+        : [r.name, r.status.toUpperCase(), "-", "-", ...(repeated ? ["-"] : []), "-", "-", "-"]
     ),
   ]));
   for (const r of report.throughput) {

@@ -6,8 +6,8 @@
  * and IncrementalAlterConfigs (tests use it to make real conditions).
  *
  * kafkajs keeps its cluster factory and a broker's send method behind
- * symbols; {@linkcode openWireSession} finds them the same way
- * `lib/kafka/source_reader.ts` does. A request here is an object with
+ * symbols; {@linkcode openWireSession} gets the cluster factory from
+ * `_low_level_cluster.ts` and finds a broker's send method the same way. A request here is an object with
  * `encode`/`decode` that kafkajs's connection frames, authenticates and
  * correlates like its own. Flexible versions (KIP-482) carry the request
  * header's empty tagged-field section at the start of the body, and skip the
@@ -17,7 +17,8 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { KafkaConnection } from "../kafka/connect.ts";
+import type { KafkaConnection } from "./connect.ts";
+import { kafkajsClusterFactory } from "./_low_level_cluster.ts";
 
 /** Writes Kafka protocol primitives. */
 export class WireWriter {
@@ -374,15 +375,7 @@ type RawCluster = {
 };
 
 function clusterFactory(connection: KafkaConnection): (options: unknown) => RawCluster {
-  const kafka = connection.kafka as unknown as Record<symbol, unknown>;
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) =>
-    s.description === "private:Kafka:createCluster"
-  );
-  const factory = symbol === undefined ? undefined : kafka[symbol];
-  if (typeof factory !== "function") {
-    throw new Error("This kafkajs build does not expose its cluster factory");
-  }
-  return factory as (options: unknown) => RawCluster;
+  return kafkajsClusterFactory(connection) as (options: unknown) => RawCluster;
 }
 
 function sendMethod(broker: RawBroker): (request: unknown) => Promise<unknown> {
