@@ -938,7 +938,8 @@ function renderCliReference(): string {
     }
   };
   visit(program as unknown as Cmd, "kraftover");
-  return out.join("\n");
+  // One final newline is added by the writer; `deno fmt` would strip a second.
+  return out.join("\n").trimEnd();
 }
 
 export { main, renderCliReference };

@@ -38,7 +38,7 @@ import type { PriorOffsets } from "../cutover/group_offsets.ts";
 import { runFreeze } from "../../hooks/run_freeze.ts";
 import type { HookRunner } from "../../hooks/runner.ts";
 import { applyHeldBackConfigs } from "./topology_copy.ts";
-import { tail } from "./tail.ts";
+import { tailWith } from "./tail.ts";
 import { delay } from "../retry.ts";
 import { HANDOVER_FILE } from "./execute.ts";
 
@@ -205,13 +205,12 @@ async function freezeAndMove(
       (await engine.sourceReader.bounds(p.topic, p.partition)).highWatermark,
     );
   }
-  const caught = await tail(ctx, {
-    engine,
+  const caught = await tailWith(ctx, {
     until,
     phase: "tail",
     ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  }, { engine });
   const catchUpRecords = caught.records;
   if (journal.state.state === "drain_ready") await journal.transition("cutover");
   await journal.append({
@@ -299,15 +298,13 @@ async function freezeAndMove(
 
     // The catch-up's engine again, and no reconciling: this process wrote everything on the
     // target since the catch-up checked it.
-    const drained = await tail(ctx, {
-      engine,
+    const drained = await tailWith(ctx, {
       until: new Map(
         sentinels.map((s) => [partitionKey(s.topic, s.partition), s.source_offset + 1]),
       ),
       phase: "cutover",
       signal: abort.signal,
-      reconcile: false,
-    });
+    }, { engine, reconcile: false });
     drainRecords = drained.records;
     ctx.logger.debug("Sentinels drained", {
       ms: Date.now() - freezeStartedAt.getTime(),

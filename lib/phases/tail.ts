@@ -83,6 +83,10 @@ export interface TailOptions {
   settleMs?: number;
   /** Phase recorded in copy steps. @default "tail" */
   phase?: "tail" | "cutover";
+}
+
+/** What cutover passes to the tail besides {@linkcode TailOptions} (not part of the public API). */
+export interface TailInternals {
   /**
    * An open copy engine to reuse (cutover keeps one across its catch-up and
    * its drain, so the freeze window pays no connection set-up); closed by its
@@ -128,11 +132,20 @@ export interface TailReport {
  * ```
  */
 export async function tail(ctx: MigrationContext, options: TailOptions = {}): Promise<TailReport> {
+  return await tailWith(ctx, options, {});
+}
+
+/** {@linkcode tail} with cutover's internals: a shared copy engine, and reconciling skipped. */
+export async function tailWith(
+  ctx: MigrationContext,
+  options: TailOptions,
+  internals: TailInternals,
+): Promise<TailReport> {
   const started = Date.now();
   const journal = await ctx.journal();
   const state = journal.state.state;
   if (state !== "drain_ready" && state !== "cutover") await enterPhase(journal, "tail");
-  const engine = options.engine ?? await openCopyEngine(ctx);
+  const engine = internals.engine ?? await openCopyEngine(ctx);
   const report: TailReport = {
     stop: "signal",
     drainReady: false,
@@ -161,10 +174,12 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
     const fresh = partitions.filter((p) => !active.has(partitionKey(p.topic, p.partition)));
     if (fresh.length === 0) return;
     const states = await startPartitions(engine, fresh);
-    const ends = options.reconcile === false ? undefined : await settledTargetEnds(engine, states, {
-      settleMs: options.settleMs ?? 1000,
-      signal: controller.signal,
-    });
+    const ends = internals.reconcile === false
+      ? undefined
+      : await settledTargetEnds(engine, states, {
+        settleMs: options.settleMs ?? 1000,
+        signal: controller.signal,
+      });
     for (const p of states) {
       const key = partitionKey(p.topic, p.partition);
       if (ends !== undefined) {
@@ -326,7 +341,7 @@ export async function tail(ctx: MigrationContext, options: TailOptions = {}): Pr
     task.done();
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
-    if (options.engine === undefined) await engine.close();
+    if (internals.engine === undefined) await engine.close();
   }
   if (failure !== undefined) throw failure;
   report.lags = [...lags.values()].sort((a, b) =>
