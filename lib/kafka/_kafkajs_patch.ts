@@ -13,6 +13,10 @@
  *   with its last offset. The fetch decoder below attaches each batch's
  *   offsets and flags as `records.batches`, so a reader can advance past them
  *   and account for every offset.
+ * - **CRC-32C speed.** kafkajs checksums every produced batch with a
+ *   byte-at-a-time table; the seed spent over a quarter of its CPU there. The
+ *   checksum is SheetJS `crc-32`'s CRC-32C (slicing-by-16, about 4× faster),
+ *   same value.
  *
  * These replace three kafkajs modules in the CommonJS module cache before
  * kafkajs itself loads (this module must be imported before `kafkajs`);
@@ -25,6 +29,7 @@
 
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
+import CRC32C from "crc-32/crc32c.js";
 import { KraftoverError } from "../errors.ts";
 
 const require = createRequire(import.meta.url);
@@ -271,6 +276,11 @@ function groupMessagesPerPartition(
   return result;
 }
 
+/** CRC-32C of a buffer as an unsigned 32-bit integer (what kafkajs's checksum module returns). */
+export function crc32c(buffer: Uint8Array): number {
+  return CRC32C.buf(buffer) >>> 0;
+}
+
 /**
  * Loads kafkajs's internals and puts the replacements in its module cache.
  * Inside a single-file bundle there is no module cache to patch (kafkajs is
@@ -286,7 +296,9 @@ function applyPatch(): void {
     require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js"),
     groupMessagesPerPartition,
   );
-  // The record codec first: the batch decoder and the produce request capture it when they load.
+  // The checksum and the record codec first: the batch encoder and decoder and the produce request
+  // capture them when they load.
+  replaceModule(require.resolve(`${base}recordBatch/crc32C/index.js`), crc32c);
   replaceModule(require.resolve(`${base}recordBatch/record/v0/decoder.js`), decodeRecord);
   replaceModule(require.resolve(`${base}recordBatch/record/v0/index.js`), encodeRecord);
   MessageSetDecoder = require(`${base}messageSet/decoder`);

@@ -1,10 +1,11 @@
 /**
- * `deno task bench` flags, parsed from `Deno.args` without a library: a
- * handful of `--name value` options, each with a default.
+ * `deno task bench` flags, parsed with commander (the CLI's own parser):
+ * a handful of `--name value` options, each with a default.
  *
  * @module
  */
 
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseSize } from "../../lib/config/units.ts";
 
 /** The parts of the benchmark that `--skip` and `--only` name. */
@@ -58,10 +59,7 @@ export interface BenchOptions {
   help: boolean;
 }
 
-/** Usage text. */
-export const BENCH_USAGE = `deno task bench [options]
-
-Seeds a topic from the sandbox's ZooKeeper-mode source to its KRaft target with
+const DESCRIPTION = `Seeds a topic from the sandbox's ZooKeeper-mode source to its KRaft target with
 kraftover (direct, staged through S3, staged through a directory), kcat (a
 consume | produce pipe) and MirrorMaker 2, on the same data and brokers; then
 the direct seed's memory at two volumes, the producer freeze window of a
@@ -69,33 +67,7 @@ cutover with many partitions and groups, and offset translation at scale.
 Prints a table and writes bench-results/bench-<timestamp>.json.
 
 Starts the sandbox (or reuses the one in $KRAFTOVER_SANDBOX_DIR, else .sandbox/)
-and stops it afterwards if it started it.
-
-Options:
-  --volume SIZE                 seed topic volume, keys+values (default 1GiB)
-  --partitions N                seed topic partitions (default 8)
-  --concurrency N               kraftover seed.max_concurrent_partitions and
-                                MirrorMaker 2 tasks.max (default 4)
-  --repeat N                    run each throughput tool N times, interleaved, and
-                                report the median (default 1; 3 on a busy machine)
-  --skip PART[,PART…]           leave parts out
-  --only PART[,PART…]           run only these parts
-                                parts: ${BENCH_PARTS.join(", ")}
-  --out DIR                     where the JSON goes (default bench-results/)
-  --freeze-partitions N         freeze scenario partitions (default 1000)
-  --freeze-topics N             … spread over N topics (default 10)
-  --freeze-groups N             … consumer groups (default 200)
-  --translation-partitions N    offset map partitions (default 100000)
-  --translation-groups N        groups translated on every partition (default 1000)
-  --translation-max-seconds S   longest full loop before sampling (default 120)
-  --mm2-version V               MirrorMaker 2 from Maven Central (default 3.9.2)
-  --profile                     V8 CPU profiles of kraftover's seeds in <out>/profiles/
-  --keep-sandbox                leave a sandbox the benchmark started running
-  -h, --help                    this text
-
-Example:
-  deno task bench --volume 256MiB --skip mm2,freeze
-`;
+and stops it afterwards if it started it.`;
 
 /** A usage error. */
 export class BenchUsageError extends Error {
@@ -103,23 +75,95 @@ export class BenchUsageError extends Error {
   override name = "BenchUsageError";
 }
 
-function positiveInt(flag: string, value: string): number {
+function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) {
-    throw new BenchUsageError(`${flag} must be a positive integer, not ${value}`);
+    throw new InvalidArgumentError(`a positive integer was expected, not ${value}`);
   }
   return n;
 }
 
-function partList(flag: string, value: string): BenchPart[] {
+function size(value: string): number {
+  const n = parseSize(value);
+  if (n === undefined || n <= 0) {
+    throw new InvalidArgumentError(`a size like 1GiB or 256MiB was expected, not ${value}`);
+  }
+  return n;
+}
+
+function version(value: string): string {
+  if (!/^\d+\.\d+\.\d+$/.test(value)) {
+    throw new InvalidArgumentError(`a version like 3.9.2 was expected, not ${value}`);
+  }
+  return value;
+}
+
+function partList(value: string, previous: BenchPart[] | undefined): BenchPart[] {
   const parts = value.split(",").map((p) => p.trim()).filter((p) => p !== "");
   for (const p of parts) {
     if (!(BENCH_PARTS as readonly string[]).includes(p)) {
-      throw new BenchUsageError(`${flag}: unknown part ${p}; parts are ${BENCH_PARTS.join(", ")}`);
+      throw new InvalidArgumentError(`unknown part ${p}; parts are ${BENCH_PARTS.join(", ")}`);
     }
   }
-  return parts as BenchPart[];
+  return [...(previous ?? []), ...(parts as BenchPart[])];
 }
+
+function benchCommand() {
+  return new Command("deno task bench")
+    .description(DESCRIPTION)
+    .addOption(
+      new Option("--volume <size>", "seed topic volume, keys+values")
+        .argParser(size)
+        .default(1024 ** 3, "1GiB"),
+    )
+    .option("--partitions <n>", "seed topic partitions", positiveInt, 8)
+    .option(
+      "--concurrency <n>",
+      "kraftover seed.max_concurrent_partitions and MirrorMaker 2 tasks.max",
+      positiveInt,
+      4,
+    )
+    .option(
+      "--repeat <n>",
+      "run each throughput tool N times, interleaved, and report the median (3 on a busy machine)",
+      positiveInt,
+      1,
+    )
+    .option(
+      "--skip <parts>",
+      `leave parts out (comma-separated: ${BENCH_PARTS.join(", ")})`,
+      partList,
+    )
+    .option("--only <parts>", "run only these parts (comma-separated)", partList)
+    .option("--out <dir>", "where the JSON goes", "bench-results")
+    .option("--freeze-partitions <n>", "freeze scenario partitions", positiveInt, 1000)
+    .option("--freeze-topics <n>", "… spread over N topics", positiveInt, 10)
+    .option("--freeze-groups <n>", "… consumer groups", positiveInt, 200)
+    .option("--translation-partitions <n>", "offset map partitions", positiveInt, 100_000)
+    .option(
+      "--translation-groups <n>",
+      "groups translated on every partition",
+      positiveInt,
+      1000,
+    )
+    .option(
+      "--translation-max-seconds <s>",
+      "longest full translation loop before sampling",
+      positiveInt,
+      120,
+    )
+    .option("--mm2-version <v>", "MirrorMaker 2 from Maven Central", version, "3.9.2")
+    .option("--profile", "V8 CPU profiles of kraftover's seeds in <out>/profiles/")
+    .option("--keep-sandbox", "leave a sandbox the benchmark started running")
+    .helpOption("-h, --help", "this text")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+}
+
+/** Usage text. */
+export const BENCH_USAGE: string = benchCommand().helpInformation() +
+  "\nExample:\n  deno task bench --volume 256MiB --skip mm2,freeze\n";
 
 /**
  * Parses the benchmark's command line.
@@ -134,105 +178,38 @@ function partList(flag: string, value: string): BenchPart[] {
  * ```
  */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const options: BenchOptions = {
-    volume: 1024 ** 3,
-    partitions: 8,
-    concurrency: 4,
-    repeat: 1,
-    parts: new Set(BENCH_PARTS),
-    out: "bench-results",
-    freezePartitions: 1000,
-    freezeTopics: 10,
-    freezeGroups: 200,
-    translationPartitions: 100_000,
-    translationGroups: 1000,
-    translationMaxSeconds: 120,
-    mm2Version: "3.9.2",
-    profile: false,
-    keepSandbox: false,
+  const command = benchCommand();
+  try {
+    command.parse([...args], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
+      return { ...defaults(), help: true };
+    }
+    throw new BenchUsageError(error.message.replace(/^error: /, ""));
+  }
+  const o = command.opts();
+  const only = o.only ?? [...BENCH_PARTS];
+  return {
+    volume: o.volume,
+    partitions: o.partitions,
+    concurrency: o.concurrency,
+    repeat: o.repeat,
+    parts: new Set(only.filter((p) => !(o.skip ?? []).includes(p))),
+    out: o.out,
+    freezePartitions: o.freezePartitions,
+    freezeTopics: o.freezeTopics,
+    freezeGroups: o.freezeGroups,
+    translationPartitions: o.translationPartitions,
+    translationGroups: o.translationGroups,
+    translationMaxSeconds: o.translationMaxSeconds,
+    mm2Version: o.mm2Version,
+    profile: o.profile === true,
+    keepSandbox: o.keepSandbox === true,
     help: false,
   };
-  const skip: BenchPart[] = [];
-  let only: BenchPart[] | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = args[++i];
-      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--volume": {
-        const v = value();
-        const n = parseSize(v);
-        if (n === undefined || n <= 0) {
-          throw new BenchUsageError(`--volume must be a size like 1GiB or 256MiB, not ${v}`);
-        }
-        options.volume = n;
-        break;
-      }
-      case "--partitions":
-        options.partitions = positiveInt(flag, value());
-        break;
-      case "--concurrency":
-        options.concurrency = positiveInt(flag, value());
-        break;
-      case "--repeat":
-        options.repeat = positiveInt(flag, value());
-        break;
-      case "--skip":
-        skip.push(...partList(flag, value()));
-        break;
-      case "--only":
-        only = [...(only ?? []), ...partList(flag, value())];
-        break;
-      case "--out":
-        options.out = value();
-        break;
-      case "--freeze-partitions":
-        options.freezePartitions = positiveInt(flag, value());
-        break;
-      case "--freeze-topics":
-        options.freezeTopics = positiveInt(flag, value());
-        break;
-      case "--freeze-groups":
-        options.freezeGroups = positiveInt(flag, value());
-        break;
-      case "--translation-partitions":
-        options.translationPartitions = positiveInt(flag, value());
-        break;
-      case "--translation-groups":
-        options.translationGroups = positiveInt(flag, value());
-        break;
-      case "--translation-max-seconds":
-        options.translationMaxSeconds = positiveInt(flag, value());
-        break;
-      case "--mm2-version": {
-        const v = value();
-        if (!/^\d+\.\d+\.\d+$/.test(v)) {
-          throw new BenchUsageError(`--mm2-version must look like 3.9.2, not ${v}`);
-        }
-        options.mm2Version = v;
-        break;
-      }
-      case "--profile":
-        options.profile = true;
-        break;
-      case "--keep-sandbox":
-        options.keepSandbox = true;
-        break;
-      case "-h":
-      case "--help":
-        options.help = true;
-        break;
-      default:
-        throw new BenchUsageError(`Unknown option ${arg} (see --help)`);
-    }
-  }
-  options.parts = new Set((only ?? BENCH_PARTS).filter((p) => !skip.includes(p)));
-  return options;
+}
+
+function defaults(): BenchOptions {
+  return parseBenchArgs([]);
 }
