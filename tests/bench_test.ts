@@ -15,7 +15,7 @@ import { benchTranslation, buildOffsetMap } from "../tools/bench/translation.ts"
 import { formatBenchReport, rates, table, verdict } from "../tools/bench/report.ts";
 import type { BenchReport } from "../tools/bench/report.ts";
 import { kcatPipeCommand } from "../tools/bench/kcat_pipe.ts";
-import { mirrorMakerPom, mirrorMakerProperties } from "../tools/bench/mirror_maker.ts";
+import { mirrorMakerProperties } from "../tools/bench/mirror_maker.ts";
 import { seedConfig } from "../tools/bench/kraftover_seed.ts";
 import { summarizeCpuProfile } from "../tools/bench/cpu_profile.ts";
 import { parseConfigText } from "../lib/config/load_config.ts";
@@ -137,7 +137,6 @@ Deno.test("MirrorMaker 2 runs one flow of one topic, writing nothing to the sour
   assert.equal(props.get("offset-syncs.topic.location"), "target");
   assert.equal(props.get("tasks.max"), "4");
   assert.equal(props.get("dst.producer.linger.ms"), "20");
-  assert.ok(mirrorMakerPom("3.9.2").includes("<artifactId>connect-mirror</artifactId>"));
 });
 
 Deno.test("offset translation part: small map, every method agrees, figures filled in", () => {
