@@ -166,6 +166,19 @@ const KCAT_KEEPS = "key and value as text lines only — NOT headers, timestamps
   "partitions (re-hashed by key), binary or multi-line values; acks=all, not idempotent";
 const MM2_KEEPS = "key, value, headers, timestamp, partition (offsets differ; offset syncs kept)";
 
+/** What a sandbox port is, for a note: `source broker 1 plaintext`, `S3`, or the bare number. */
+function portName(info: SandboxInfo, port: number): string {
+  for (const cluster of [info.source, info.target]) {
+    for (const broker of cluster.brokers) {
+      for (const [listener, p] of Object.entries(broker.ports)) {
+        if (p === port) return `${cluster.role} broker ${broker.id} ${listener}`;
+      }
+    }
+  }
+  if (new URL(info.s3.endpoint).port === String(port)) return "S3";
+  return `port ${port}`;
+}
+
 /** Seeds `topic` once with kraftover. */
 async function kraftoverSample(
   c: SeedContext,
@@ -215,10 +228,10 @@ async function kraftoverSample(
       notes.push(`no CPU profile (${errorText(error)})`);
     }
   }
-  if (r.socketsLeftOpen > 0) {
+  if (r.socketsLeftOpen.length > 0) {
     notes.push(
-      `${r.socketsLeftOpen} TCP connection(s) still open after the context closed (leaked; ` +
-        "they keep a process alive until the broker's idle timeout)",
+      `${r.socketsLeftOpen.length} TCP connection(s) still open after the context closed ` +
+        `(${r.socketsLeftOpen.map((port) => portName(c.info, port)).join(", ")})`,
     );
   }
   return {

@@ -13,6 +13,8 @@
  *   with its last offset. The fetch decoder below attaches each batch's
  *   offsets and flags as `records.batches`, so a reader can advance past them
  *   and account for every offset.
+ * - **No orphaned sockets.** Concurrent first requests to a broker share one
+ *   connect instead of each opening a socket (see `patchConnectionPool`).
  * - **CRC-32C speed.** kafkajs checksums every produced batch with a
  *   byte-at-a-time table; the seed spent over a quarter of its CPU there. The
  *   checksum is SheetJS `crc-32`'s CRC-32C (slicing-by-16, about 4× faster),
@@ -281,6 +283,36 @@ export function crc32c(buffer: Uint8Array): number {
   return CRC32C.buf(buffer) >>> 0;
 }
 
+type PooledConnection = { isConnected(): boolean; connect(): Promise<unknown> };
+const CONNECTING = Symbol("kraftover.connecting");
+
+/**
+ * One connect at a time per pooled connection. kafkajs 2.2.4 keeps two
+ * connections per broker (one for fetches) and connects one on first use
+ * without a lock: workers fetching concurrently from a fresh broker each call
+ * `connect()`, each opens a socket, and all but the last are orphaned — open
+ * until the broker's idle timeout, and keeping the process alive. Concurrent
+ * callers now share the first caller's connect.
+ */
+function patchConnectionPool(
+  ConnectionPool: {
+    prototype: { pool: PooledConnection[]; getConnection(index?: number): unknown };
+  },
+): void {
+  ConnectionPool.prototype.getConnection = async function (index = 0) {
+    const connection = this.pool[index]! as PooledConnection & {
+      [CONNECTING]?: Promise<unknown> | undefined;
+    };
+    if (!connection.isConnected()) {
+      connection[CONNECTING] ??= connection.connect().finally(() => {
+        connection[CONNECTING] = undefined;
+      });
+      await connection[CONNECTING];
+    }
+    return connection;
+  };
+}
+
 /**
  * Loads kafkajs's internals and puts the replacements in its module cache.
  * Inside a single-file bundle there is no module cache to patch (kafkajs is
@@ -305,6 +337,8 @@ function applyPatch(): void {
   RecordBatchDecoder = require(`${base}recordBatch/v0/decoder`);
   MAGIC_BYTE = require(`${base}recordBatch/v0`).MAGIC_BYTE;
   replaceModule(require.resolve(`${base}requests/fetch/v4/decodeMessages.js`), decodeMessages);
+
+  patchConnectionPool(require("kafkajs/src/network/connectionPool.js"));
 
   // kafkajs schedules its request-queue throttle check with a negative delay
   // when it is not throttled; the runtime clamps it to 1 ms and prints a

@@ -35,10 +35,10 @@ export async function procStatusKiB(pid: number | "self"): Promise<Record<string
 
 /**
  * TCP connections of this process in state ESTABLISHED: socket inodes of
- * `/proc/self/fd` matched against `/proc/net/tcp` and `/proc/net/tcp6`.
- * Returns 0 where there is no `/proc`.
+ * `/proc/self/fd` matched against `/proc/net/tcp` and `/proc/net/tcp6`, as
+ * their remote ports. Empty where there is no `/proc`.
  */
-export async function establishedSockets(): Promise<number> {
+export async function establishedSockets(): Promise<number[]> {
   const inodes = new Set<string>();
   try {
     for await (const e of Deno.readDir("/proc/self/fd")) {
@@ -47,17 +47,19 @@ export async function establishedSockets(): Promise<number> {
       if (m !== null) inodes.add(m[1]!);
     }
   } catch {
-    return 0;
+    return [];
   }
-  let count = 0;
+  const remotes: number[] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     const text = await Deno.readTextFile(table).catch(() => "");
     for (const line of text.split("\n").slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] === "01" && inodes.has(cols[9] ?? "")) count++;
+      if (cols[3] === "01" && inodes.has(cols[9] ?? "")) {
+        remotes.push(parseInt(cols[2]?.split(":")[1] ?? "0", 16));
+      }
     }
   }
-  return count;
+  return remotes;
 }
 
 /**

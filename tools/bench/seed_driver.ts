@@ -32,11 +32,11 @@ export interface SeedDriverResult {
   /** Resident set when the seed ended (KiB). */
   vmRssKiB: number;
   /**
-   * TCP connections of this process still established after the context was
+   * Remote ports of TCP connections still established after the context was
    * closed: connections kraftover lost track of (they keep a process alive
    * until the broker's idle timeout, 10 minutes by default).
    */
-  socketsLeftOpen: number;
+  socketsLeftOpen: number[];
 }
 
 function flag(name: string): string {
