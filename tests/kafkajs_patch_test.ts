@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
-import { assertKafkajsPatched, crc32c } from "../lib/kafka/_kafkajs_patch.ts";
+import {
+  assertKafkajsPatched,
+  crc32c,
+  HEADER_LIST,
+  kafkajsProduceRequestV3,
+} from "../lib/kafka/_kafkajs_patch.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -60,5 +65,67 @@ Deno.test("concurrent first requests to a broker open one socket per pooled conn
   } finally {
     for (const a of accepted) a.socket.destroy();
     await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+Deno.test("the one-buffer produce request is byte for byte kafkajs's own, and the framing is kafkajs's", async () => {
+  const Long = require("kafkajs/src/utils/long");
+  const produceV3 = require("kafkajs/src/protocol/requests/produce/v3/request.js");
+  const frame = require("kafkajs/src/protocol/request.js");
+  const Decoder = require("kafkajs/src/protocol/decoder.js");
+  const messages = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 5 === 0 ? null : Buffer.from(`key-${seed}-${i}`),
+      value: i % 7 === 0 ? null : Buffer.alloc((i * 37 + seed) % 3000, i),
+      timestamp: String(1765000000000 + ((i * 7919 + seed) % 5000)),
+      headers: {
+        [HEADER_LIST]: i % 3 === 0
+          ? []
+          : [["a", Buffer.from("1")], ["b", null], ["a", Buffer.alloc(0)]],
+      },
+    }));
+  for (const [transactionalId, producerId] of [[null, -1], ["tx-1", 4_294_967_301]] as const) {
+    const args = {
+      acks: -1,
+      timeout: 30000,
+      transactionalId,
+      // A number without idempotence, a Long with it: kafkajs passes both.
+      producerId: producerId === -1 ? -1 : Long.fromNumber(producerId),
+      producerEpoch: 3,
+      compression: 0,
+      topicData: [
+        {
+          topic: "orders",
+          partitions: [{ partition: 0, firstSequence: 5, messages: messages(300, 1) }],
+        },
+        {
+          topic: "payments",
+          partitions: [
+            { partition: 2, firstSequence: 0, messages: messages(1, 2) },
+            { partition: 7, firstSequence: 2_000_000, messages: messages(40, 3) },
+          ],
+        },
+      ],
+    };
+    const ours = Buffer.from((await produceV3(args).encode()).buffer);
+    const theirs = Buffer.from(
+      (await (kafkajsProduceRequestV3(args) as { encode(): Promise<{ buffer: Buffer }> }).encode())
+        .buffer,
+    );
+    assert.ok(ours.length > 100_000);
+    assert.deepEqual(ours, theirs, `produce request differs (transactionalId ${transactionalId})`);
+
+    const framed = await frame({
+      correlationId: 41,
+      clientId: "kraftover",
+      request: produceV3(args),
+    });
+    const d = new Decoder(Buffer.from(framed.buffer));
+    assert.equal(d.readInt32(), framed.buffer.length - 4);
+    assert.equal(d.readInt16(), 0); // Produce
+    assert.equal(d.readInt16(), 3);
+    assert.equal(d.readInt32(), 41);
+    assert.equal(d.readString(), "kraftover");
+    assert.deepEqual(Buffer.from(d.readBytes(ours.length)), ours);
   }
 });
