@@ -149,3 +149,18 @@ export async function eventually(
     wait = Math.min(1000, wait * 2);
   }
 }
+
+/**
+ * A topic's offsets per partition, in partition order (kafkajs returns them in
+ * the order the brokers answered, which varies), for before/after comparisons.
+ */
+export async function topicOffsetsByPartition(
+  admin: {
+    fetchTopicOffsets(
+      topic: string,
+    ): Promise<{ partition: number; offset: string; high: string; low: string }[]>;
+  },
+  topic: string,
+): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
+  return (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);
+}

@@ -15,6 +15,7 @@ import {
   topicWithRecords,
   uniquePrefix,
 } from "./precheck_env.ts";
+import { topicOffsetsByPartition } from "./_fixtures.ts";
 
 sandboxTest("precheck() passes a clean pair and changes neither cluster", async (t, info) => {
   const p = uniquePrefix();
@@ -30,7 +31,7 @@ sandboxTest("precheck() passes a clean pair and changes neither cluster", async 
     });
     const admin = await source.admin();
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: "5" }] });
-    const sourceOffsets = JSON.stringify(await admin.fetchTopicOffsets(topic));
+    const sourceOffsets = JSON.stringify(await topicOffsetsByPartition(admin, topic));
     const targetAdmin = await target.admin();
     const mine = async () => {
       const topics = (await targetAdmin.listTopics()).filter((n) => n.startsWith(p));
@@ -71,7 +72,7 @@ sandboxTest("precheck() passes a clean pair and changes neither cluster", async 
       "neither cluster changed: no topic or group appeared, source offsets unchanged",
       async () => {
         assert.equal(await mine(), before);
-        assert.equal(JSON.stringify(await admin.fetchTopicOffsets(topic)), sourceOffsets);
+        assert.equal(JSON.stringify(await topicOffsetsByPartition(admin, topic)), sourceOffsets);
       },
     );
   } finally {

@@ -22,6 +22,7 @@ import type { AclBinding } from "../lib/inventory/types.ts";
 import { validate } from "../lib/phases/validate.ts";
 import { freshContext, migrationFixture } from "./validate_fixture.ts";
 import { sandboxTest, waitFor } from "./precheck_env.ts";
+import { topicOffsetsByPartition } from "./_fixtures.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -96,7 +97,7 @@ sandboxTest(
       } finally {
         await ctx.close();
       }
-      const sourceBefore = await source.fetchTopicOffsets(f.topic);
+      const sourceBefore = await topicOffsetsByPartition(source, f.topic);
 
       await t.step("validate is refused before the cutover", async () => {
         const c = freshContext(f);
@@ -147,7 +148,7 @@ sandboxTest(
       });
 
       await t.step("the source is exactly as it was", async () => {
-        assert.deepEqual(await source.fetchTopicOffsets(f.topic), sourceBefore);
+        assert.deepEqual(await topicOffsetsByPartition(source, f.topic), sourceBefore);
         assert.ok((await source.listTopics()).includes(f.topic));
       });
 
