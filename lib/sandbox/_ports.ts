@@ -20,7 +20,12 @@ export function freePorts(count: number): number[] {
   }
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+/**
+ * Whether something accepts TCP connections on 127.0.0.1:`port`. A connection
+ * whose local port is `port` itself is Linux's TCP self-connect (the kernel
+ * picked the probed port, free and in the ephemeral range, as the source port):
+ * nothing listens there, so it does not count.
+ */
 export async function portAnswers(port: number, timeoutMs = 1_000): Promise<boolean> {
   const timer = AbortSignal.timeout(timeoutMs);
   try {
@@ -30,8 +35,9 @@ export async function portAnswers(port: number, timeoutMs = 1_000): Promise<bool
         timer.addEventListener("abort", () => reject(new Error("timeout")), { once: true });
       }),
     ]);
+    const self = (conn.localAddr as Deno.NetAddr).port === port;
     conn.close();
-    return true;
+    return !self;
   } catch {
     return false;
   }

@@ -38,8 +38,15 @@ export async function stopRecorded(
   const zookeeper = state.processes.filter((p) => p.name.endsWith("zookeeper"));
   await stopAll(state.processes.filter((p) => !zookeeper.includes(p)));
   await stopAll(zookeeper);
-  const portsStillOpen: number[] = [];
-  for (const port of state.ports) if (await portAnswers(port, 300)) portsStillOpen.push(port);
+  // The processes are gone; give the kernel a moment to close their listeners before calling a
+  // port still open.
+  let portsStillOpen: number[] = [...state.ports];
+  for (let attempt = 0; attempt < 10 && portsStillOpen.length > 0; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    const answering: number[] = [];
+    for (const port of portsStillOpen) if (await portAnswers(port, 300)) answering.push(port);
+    portsStillOpen = answering;
+  }
   for await (const e of Deno.readDir(stateDir)) {
     if ((options.keepLogs && e.name === "logs") || e.name === ".lock") continue;
     await Deno.remove(`${stateDir}/${e.name}`, { recursive: true }).catch(() => {});
