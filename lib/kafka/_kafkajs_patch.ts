@@ -275,6 +275,14 @@ interface EncodedBody {
   size(): number;
 }
 
+/** A Kafka (nullable) STRING: int16 length (-1 for null), then the UTF-8 bytes. */
+function writeString16(buf: Buffer, pos: number, bytes: Uint8Array | null): number {
+  if (bytes === null) return buf.writeInt16BE(-1, pos);
+  pos = buf.writeInt16BE(bytes.length, pos);
+  buf.set(bytes, pos);
+  return pos + bytes.length;
+}
+
 function encodedBody(buf: Buffer): EncodedBody {
   return { buf, buffer: buf, size: () => buf.length };
 }
@@ -351,20 +359,12 @@ function encodeProduceV3(args: ProduceRequestArgs): EncodedBody {
   }
   const buf = Buffer.allocUnsafe(total);
   let pos = 0;
-  if (txid === null) {
-    pos = buf.writeInt16BE(-1, pos);
-  } else {
-    pos = buf.writeInt16BE(txid.length, pos);
-    buf.set(txid, pos);
-    pos += txid.length;
-  }
+  pos = writeString16(buf, pos, txid);
   pos = buf.writeInt16BE(args.acks, pos);
   pos = buf.writeInt32BE(args.timeout, pos);
   pos = buf.writeInt32BE(topics.length, pos);
   for (const t of topics) {
-    pos = buf.writeInt16BE(t.name.length, pos);
-    buf.set(t.name, pos);
-    pos += t.name.length;
+    pos = writeString16(buf, pos, t.name);
     pos = buf.writeInt32BE(t.partitions.length, pos);
     for (const p of t.partitions) {
       pos = buf.writeInt32BE(p.partition, pos);
@@ -419,13 +419,7 @@ async function frameRequest(
   pos = buf.writeInt16BE(apiKey, pos);
   pos = buf.writeInt16BE(apiVersion, pos);
   pos = buf.writeInt32BE(correlationId, pos);
-  if (id === null) {
-    pos = buf.writeInt16BE(-1, pos);
-  } else {
-    pos = buf.writeInt16BE(id.length, pos);
-    buf.set(id, pos);
-    pos += id.length;
-  }
+  pos = writeString16(buf, pos, id);
   buf.set(body, pos);
   return encodedBody(buf);
 }
