@@ -31,6 +31,7 @@ import type { BenchReport, MemoryRow, ThroughputRow } from "./bench/report.ts";
 
 const SEED_PARTS = [
   "direct",
+  "tail",
   "staged-s3",
   "staged-dir",
   "kcat",
@@ -116,11 +117,19 @@ const VIA_NAME: Record<SeedVia, string> = {
 
 const NOT_SELECTED = "not selected (--skip or --only)";
 
+const TAIL_NAME = "kraftover tail (catch-up)";
+
 const MM2_NAMES = ["MirrorMaker 2 (defaults)", "MirrorMaker 2 (tuned producer)"] as const;
 
 /** The rows of a part that did not run. */
 function skippedRows(part: typeof SEED_PARTS[number], reason: string): ThroughputRow[] {
-  const names = part === "kcat" ? ["kcat pipe"] : part === "mm2" ? MM2_NAMES : [VIA_NAME[part]];
+  const names = part === "kcat"
+    ? ["kcat pipe"]
+    : part === "mm2"
+    ? MM2_NAMES
+    : part === "tail"
+    ? [TAIL_NAME]
+    : [VIA_NAME[part]];
   return names.map((name) => ({ name, status: "skipped", reason }));
 }
 
@@ -242,6 +251,56 @@ async function kraftoverSample(
     notes,
     ...(profile === undefined ? {} : { profile }),
   };
+}
+
+/**
+ * The tail's catch-up once: an empty topic of the same shape is migrated to
+ * tail (the seed has nothing to copy), kcat then fills it with the same data,
+ * and the tail copies it until every partition reaches the end it finds.
+ */
+async function tailSample(c: SeedContext, data: ProduceResult, id: string): Promise<Sample> {
+  const topic = `${id}`;
+  progress(`${TAIL_NAME}: ${topic} empty, migrated to tail, then filled with kcat`);
+  await c.source.createTopics([{ topic, partitions: c.options.partitions }]);
+  try {
+    const run = await runKraftoverSeed({
+      info: c.info,
+      target: c.target,
+      topic,
+      via: "direct",
+      workDir: c.workDir,
+      concurrency: c.options.concurrency,
+      id,
+      timeoutMs: copyTimeout(data.bytes) + 120_000,
+      fillForTail: async () => {
+        const filled = await produceWithKcat(c.source.bootstrap, topic, {
+          bytes: c.options.volume,
+          seed: 1, // the same records as the seed topic (makeTopic(…, 1))
+        });
+        if (filled.records !== data.records) {
+          throw new Error(`kcat produced ${filled.records} records, expected ${data.records}`);
+        }
+      },
+    });
+    const tailed = run.result.tail;
+    if (tailed === undefined || run.targetRecords !== data.records) {
+      throw new Error(`the target holds ${run.targetRecords} records, expected ${data.records}`);
+    }
+    return {
+      records: run.targetRecords,
+      copyMs: tailed.ms,
+      wallMs: Math.round(run.wallMs),
+      peakRssKiB: run.result.vmHwmKiB,
+      notes: [
+        "copy time is tail() from the moment the data is on the source to every partition " +
+        "reaching its end; topic, migration and producing are outside it",
+        `the tail counted ${tailed.report.records.toLocaleString("en-US")} records, ` +
+        `${tailed.report.bytes.toLocaleString("en-US")} bytes`,
+      ],
+    };
+  } finally {
+    await c.source.deleteTopics([topic]);
+  }
 }
 
 /** Copies `topic` once with the kcat pipe. */
@@ -381,6 +440,14 @@ async function throughputRows(
       name: VIA_NAME[via],
       preserves: KRAFTOVER_KEEPS,
       run: (rep) => kraftoverSample(c, via, topic, data, `bench-${c.runId}-${via}-f${rep}`),
+    });
+  }
+  if (parts.has("tail")) {
+    tools.push({
+      part: "tail",
+      name: TAIL_NAME,
+      preserves: KRAFTOVER_KEEPS,
+      run: (rep) => tailSample(c, data, `bench-${c.runId}-tail-f${rep}`),
     });
   }
   if (parts.has("kcat")) {
@@ -538,7 +605,7 @@ async function main(): Promise<number> {
               `(${options.partitions} partitions) with kcat`,
           );
           created.push(fullTopic);
-          full = await makeTopic(source, fullTopic, options.partitions, options.volume, 1);
+          full = await makeTopic(source, fullTopic, options.partitions, options.volume, 1); // tail refills with seed 1 too
           report.data = {
             topic: fullTopic,
             partitions: options.partitions,

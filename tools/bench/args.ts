@@ -11,6 +11,7 @@ import { parseSize } from "../../lib/config/units.ts";
 /** The parts of the benchmark that `--skip` and `--only` name. */
 export const BENCH_PARTS = [
   "direct",
+  "tail",
   "staged-s3",
   "staged-dir",
   "kcat",
@@ -61,7 +62,8 @@ export interface BenchOptions {
 
 const DESCRIPTION = `Seeds a topic from the sandbox's ZooKeeper-mode source to its KRaft target with
 kraftover (direct, staged through S3, staged through a directory), kcat (a
-consume | produce pipe) and MirrorMaker 2, on the same data and brokers; then
+consume | produce pipe) and MirrorMaker 2, on the same data and brokers, and
+times kraftover's tail catching up with the same data; then
 the direct seed's memory at two volumes, the producer freeze window of a
 cutover with many partitions and groups, and offset translation at scale.
 Prints a table and writes bench-results/bench-<timestamp>.json.

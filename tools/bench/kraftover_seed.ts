@@ -37,6 +37,11 @@ export interface RunKraftoverSeedOptions {
   cpuProfileDir?: string;
   /** Kill the seed after this long (ms). */
   timeoutMs: number;
+  /**
+   * Measure the tail instead: `topic` is empty for the seed; once the driver
+   * is ready this fills it, then the driver times the tail's catch-up.
+   */
+  fillForTail?: () => Promise<void>;
 }
 
 /** What one kraftover seed run measured. */
@@ -114,10 +119,11 @@ export async function runKraftoverSeed(
       configFile,
       "--journal",
       journalDir,
+      ...(options.fillForTail === undefined ? [] : ["--tail", options.topic]),
     ],
     cwd: REPO,
     env: { ...options.info.env, NO_COLOR: "1" },
-    stdin: "null",
+    stdin: options.fillForTail === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -126,19 +132,42 @@ export async function runKraftoverSeed(
       child.kill("SIGKILL");
     } catch { /* already gone */ }
   }, options.timeoutMs);
-  const out = await child.output().finally(() => clearTimeout(timer));
+  const stderrText = new Response(child.stderr).text();
+  const lines: string[] = [];
+  let filling: Promise<void> | undefined;
+  let partial = "";
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    partial += text;
+    const complete = partial.split("\n");
+    partial = complete.pop()!;
+    for (const line of complete) {
+      if (line === "READY" && options.fillForTail !== undefined && filling === undefined) {
+        // The driver waits for this line; the tail's clock starts when it arrives.
+        filling = options.fillForTail().then(async () => {
+          const writer = child.stdin.getWriter();
+          await writer.write(new TextEncoder().encode("GO\n"));
+          await writer.close();
+        });
+        filling.catch(() => child.kill("SIGKILL"));
+      } else {
+        lines.push(line);
+      }
+    }
+  }
+  if (partial !== "") lines.push(partial);
+  const status = await child.status.finally(() => clearTimeout(timer));
+  await filling;
   const wallMs = performance.now() - started;
-  const stdout = new TextDecoder().decode(out.stdout).trim().split("\n");
-  const stderr = new TextDecoder().decode(out.stderr);
-  const last = stdout[stdout.length - 1] ?? "";
-  if (!out.success || !last.startsWith("{")) {
-    const why = out.signal === "SIGKILL"
+  const stderr = await stderrText;
+  const last = lines[lines.length - 1] ?? "";
+  if (!status.success || !last.startsWith("{")) {
+    const why = status.signal === "SIGKILL"
       ? `killed after ${options.timeoutMs / 1000}s`
-      : `exit ${out.code}`;
+      : `exit ${status.code}`;
     throw new Error(
-      `kraftover seed (${options.via}) failed (${why}): ${
-        stderr.trim().split("\n").slice(-5).join(" | ")
-      }`,
+      `kraftover ${
+        options.fillForTail === undefined ? "seed" : "tail"
+      } (${options.via}) failed (${why}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`,
     );
   }
   const result = JSON.parse(last) as SeedDriverResult;

@@ -7,6 +7,11 @@
  * the seed report, the time of each phase and the process's peak resident
  * set (VmHWM) read from `/proc/self/status` as the seed ends.
  *
+ * With `--tail TOPIC` the topic starts empty: after the (empty) seed the
+ * driver prints `READY`, waits for a line on stdin (the benchmark produces the
+ * data meanwhile), then times `tail()` until every partition of TOPIC reaches
+ * the end offsets it finds at that moment — the tail's catch-up throughput.
+ *
  * @module
  */
 
@@ -17,6 +22,9 @@ import { enterPhase } from "../../lib/phases/_enter_phase.ts";
 import { topologyCopy } from "../../lib/phases/topology_copy.ts";
 import { seed } from "../../lib/phases/seed.ts";
 import type { SeedReport } from "../../lib/phases/seed.ts";
+import { tail } from "../../lib/phases/tail.ts";
+import type { TailReport } from "../../lib/phases/tail.ts";
+import { partitionKey } from "../../lib/offset_map.ts";
 import { establishedSockets, procStatusKiB } from "./proc.ts";
 
 /** What the driver prints. */
@@ -27,7 +35,9 @@ export interface SeedDriverResult {
   topologyMs: number;
   /** Wall time of `seed()`, ms. */
   seedMs: number;
-  /** Peak resident set of this process (KiB), after the seed. */
+  /** With `--tail`: the tail's report and wall time (ms). */
+  tail?: { report: TailReport; ms: number };
+  /** Peak resident set of this process (KiB), after the seed (and the tail). */
   vmHwmKiB: number;
   /** Resident set when the seed ended (KiB). */
   vmRssKiB: number;
@@ -37,6 +47,19 @@ export interface SeedDriverResult {
    * until the broker's idle timeout, 10 minutes by default).
    */
   socketsLeftOpen: number[];
+}
+
+/** Waits for one line on stdin. */
+async function readLine(): Promise<void> {
+  const reader = Deno.stdin.readable.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || value.includes(10)) return;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 function flag(name: string): string {
@@ -64,9 +87,23 @@ if (import.meta.main) {
     const t1 = performance.now();
     const report = await seed(ctx, { settleMs: 0 });
     const t2 = performance.now();
+    let tailed: SeedDriverResult["tail"];
+    const tailTopic = Deno.args.includes("--tail") ? flag("--tail") : undefined;
+    if (tailTopic !== undefined) {
+      console.log("READY");
+      await readLine();
+      const offsets = await (await (await ctx.source()).admin()).fetchTopicOffsets(tailTopic);
+      const until = new Map(
+        offsets.map((o) => [partitionKey(tailTopic, o.partition), Number(o.high)]),
+      );
+      const t3 = performance.now();
+      const tailReport = await tail(ctx, { until, stopWhenDrainReady: false, settleMs: 0 });
+      tailed = { report: tailReport, ms: Math.round(performance.now() - t3) };
+    }
     const status = await procStatusKiB("self");
     result = {
       seed: report,
+      ...(tailed === undefined ? {} : { tail: tailed }),
       topologyMs: Math.round(t1 - t0),
       seedMs: Math.round(t2 - t1),
       vmHwmKiB: status.VmHWM ?? 0,
