@@ -15,6 +15,7 @@ import { sandboxConfigs } from "../lib/sandbox/sandbox_configs.ts";
 import type { SandboxAuthPair } from "../lib/sandbox/sandbox_configs.ts";
 import { loadConfig } from "../lib/config/load_config.ts";
 import type { LoadedConfig } from "../lib/config/load_config.ts";
+import type { Admin } from "../lib/kafka/kafkajs.ts";
 
 let cached: Promise<SandboxInfo | undefined> | undefined;
 
@@ -155,12 +156,8 @@ export async function eventually(
  * the order the brokers answered, which varies), for before/after comparisons.
  */
 export async function topicOffsetsByPartition(
-  admin: {
-    fetchTopicOffsets(
-      topic: string,
-    ): Promise<{ partition: number; offset: string; high: string; low: string }[]>;
-  },
+  admin: Pick<Admin, "fetchTopicOffsets">,
   topic: string,
-): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
+): Promise<Awaited<ReturnType<Admin["fetchTopicOffsets"]>>> {
   return (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);
 }

@@ -119,6 +119,9 @@ const NOT_SELECTED = "not selected (--skip or --only)";
 
 const TAIL_NAME = "kraftover tail (catch-up)";
 
+/** PRNG seed of the seed topic's records; the tail part writes the same records again. */
+const SEED_TOPIC_PRNG = 1;
+
 const MM2_NAMES = ["MirrorMaker 2 (defaults)", "MirrorMaker 2 (tuned producer)"] as const;
 
 /** The rows of a part that did not run. */
@@ -258,8 +261,7 @@ async function kraftoverSample(
  * tail (the seed has nothing to copy), kcat then fills it with the same data,
  * and the tail copies it until every partition reaches the end it finds.
  */
-async function tailSample(c: SeedContext, data: ProduceResult, id: string): Promise<Sample> {
-  const topic = `${id}`;
+async function tailSample(c: SeedContext, data: ProduceResult, topic: string): Promise<Sample> {
   progress(`${TAIL_NAME}: ${topic} empty, migrated to tail, then filled with kcat`);
   await c.source.createTopics([{ topic, partitions: c.options.partitions }]);
   try {
@@ -270,12 +272,12 @@ async function tailSample(c: SeedContext, data: ProduceResult, id: string): Prom
       via: "direct",
       workDir: c.workDir,
       concurrency: c.options.concurrency,
-      id,
+      id: topic,
       timeoutMs: copyTimeout(data.bytes) + 120_000,
       fillForTail: async () => {
         const filled = await produceWithKcat(c.source.bootstrap, topic, {
           bytes: c.options.volume,
-          seed: 1, // the same records as the seed topic (makeTopic(…, 1))
+          seed: SEED_TOPIC_PRNG,
         });
         if (filled.records !== data.records) {
           throw new Error(`kcat produced ${filled.records} records, expected ${data.records}`);
@@ -605,7 +607,13 @@ async function main(): Promise<number> {
               `(${options.partitions} partitions) with kcat`,
           );
           created.push(fullTopic);
-          full = await makeTopic(source, fullTopic, options.partitions, options.volume, 1); // tail refills with seed 1 too
+          full = await makeTopic(
+            source,
+            fullTopic,
+            options.partitions,
+            options.volume,
+            SEED_TOPIC_PRNG,
+          );
           report.data = {
             topic: fullTopic,
             partitions: options.partitions,

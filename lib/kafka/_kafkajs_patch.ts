@@ -1,6 +1,6 @@
 /**
  * Makes kafkajs 2.2.4 carry records exactly, which a migration needs and
- * kafkajs alone does not do:
+ * kafkajs alone does not do, and fixes what made it slow or leaky for a copy:
  *
  * - **Headers in order.** kafkajs decodes headers into an object, so repeated
  *   keys lose their interleaving (`a, b, a` comes back as `{a: [1, 3], b: 2}`
@@ -19,8 +19,14 @@
  *   byte-at-a-time table; the seed spent over a quarter of its CPU there. The
  *   checksum is SheetJS `crc-32`'s CRC-32C (slicing-by-16, about 4× faster),
  *   same value.
+ * - **One-buffer produce requests.** kafkajs copies each batch through six
+ *   nested, doubling encoders and frames the request with two more copies; an
+ *   uncompressed produce request is written into one exactly-sized buffer,
+ *   byte for byte what kafkajs writes (compressed sends keep kafkajs's
+ *   encoder), and framed with one copy.
  *
- * These replace three kafkajs modules in the CommonJS module cache before
+ * These replace kafkajs modules in the CommonJS module cache (and patch its
+ * connection pool) before
  * kafkajs itself loads (this module must be imported before `kafkajs`);
  * {@linkcode assertKafkajsPatched} proves at run time that kafkajs really uses
  * them. The replacements are written against kafkajs's own encoder and

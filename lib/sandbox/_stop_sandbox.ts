@@ -5,6 +5,7 @@
  */
 
 import type { Logger } from "../logger.ts";
+import { delay } from "../retry.ts";
 import { portAnswers } from "./_ports.ts";
 import { stopProcessGroup } from "./_process.ts";
 import type { SandboxState, StopOutcome } from "./sandbox_info.ts";
@@ -42,7 +43,7 @@ export async function stopRecorded(
   // port still open.
   let portsStillOpen: number[] = [...state.ports];
   for (let attempt = 0; attempt < 10 && portsStillOpen.length > 0; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (attempt > 0) await delay(200);
     const answering: number[] = [];
     for (const port of portsStillOpen) if (await portAnswers(port, 300)) answering.push(port);
     portsStillOpen = answering;
